@@ -1,0 +1,40 @@
+// Package backend defines how Gatehouse checks a user name and password,
+// and the registry that maps a configured backend name to its factory.
+//
+// Implementations live in sub-packages (htpasswd, ldap, pam); this package
+// imports none of them, so the binary decides which are built in.
+package backend
+
+import (
+	"context"
+	"errors"
+)
+
+// Identity is who a backend says the user is.
+type Identity struct {
+	// Username is the canonical user name (for LDAP, as the directory spells it).
+	Username string
+	// Groups holds the user's groups (for LDAP, full group DNs); nil when the
+	// backend has no notion of groups.
+	Groups []string
+}
+
+// Backend checks a user name and password against one identity source.
+//
+// Authenticate returns ErrInvalidCredentials for a wrong password, an unknown
+// user, an empty password or any other refusal, so that callers cannot tell
+// them apart, and ErrUnavailable (wrapped) when the identity source cannot be
+// reached. Implementations must be safe for concurrent use.
+type Backend interface {
+	Authenticate(ctx context.Context, username, password string) (Identity, error)
+}
+
+var (
+	// ErrInvalidCredentials means the user name and password were refused.
+	ErrInvalidCredentials = errors.New("invalid credentials")
+	// ErrUnavailable means the identity source could not be asked.
+	ErrUnavailable = errors.New("authentication backend unavailable")
+	// ErrBusy means the backend refused to start another check because too
+	// many are in flight; callers answer 503 at once.
+	ErrBusy = errors.New("authentication backend busy")
+)

@@ -1,0 +1,108 @@
+// Package store defines where Gatehouse keeps tokens and API keys.
+//
+// Two implementations pass the shared conformance suite in storetest:
+// postgres (pgx, for replicas sharing one database) and sqlite
+// (modernc.org/sqlite, the embedded default). Neither ever holds a token or
+// key in a form that can be turned back into the secret: tokens are kept as
+// SHA-256 hex of the token, keys as hex(sha512("saltnpepper"+key)), st2's
+// format, so key hashes exported from StackStorm keep working.
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+var (
+	// ErrNotFound is returned when no row matches.
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists is returned when a unique id or hash is taken.
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrUnavailable wraps every other failure of the database: it could not
+	// be reached, timed out, or refused the statement. Callers answer 503.
+	ErrUnavailable = errors.New("store unavailable")
+)
+
+// Token is an issued access token. The token itself is never stored.
+type Token struct {
+	ID        string         // 24 lowercase hex characters, ObjectId-like
+	Hash      string         // token.Hash of the secret: SHA-256, 64 hex
+	User      string         // the user the token was issued to
+	Groups    []string       // the user's groups at issue time; never nil once read back
+	Metadata  map[string]any // never nil once read back
+	Service   bool           // issued to a service account
+	CreatedAt time.Time      // UTC, microsecond precision
+	ExpiresAt time.Time      // UTC, microsecond precision
+}
+
+// APIKey is a long-lived key. The key itself is never stored.
+type APIKey struct {
+	ID        string         // 24 lowercase hex characters
+	KeyHash   string         // hex(sha512("saltnpepper"+key)), 128 hex
+	User      string         // owner
+	Metadata  map[string]any // never nil once read back
+	CreatedAt time.Time      // UTC, microsecond precision
+	Enabled   bool
+}
+
+// TokenStore keeps access tokens.
+type TokenStore interface {
+	// CreateToken inserts t. ErrAlreadyExists if its ID or Hash is taken.
+	CreateToken(ctx context.Context, t Token) error
+	// TokenByHash returns the token with that hash, expired or not.
+	// ErrNotFound if there is none.
+	TokenByHash(ctx context.Context, hash string) (Token, error)
+	// DeleteToken removes the token with that hash. Deleting a token that
+	// does not exist is not an error; deleted reports whether one existed.
+	DeleteToken(ctx context.Context, hash string) (deleted bool, err error)
+	// DeleteUserTokens removes every token of user and returns their hashes.
+	DeleteUserTokens(ctx context.Context, user string) (hashes []string, err error)
+	// PurgeExpiredTokens deletes at most limit tokens whose expiry is at or
+	// before now, oldest expiry first, and returns how many it deleted. A
+	// limit <= 0 deletes nothing.
+	PurgeExpiredTokens(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// APIKeyFilter narrows ListAPIKeys.
+type APIKeyFilter struct {
+	User   string // only this user's keys; "" means every user's
+	Limit  int    // at most this many; <= 0 means no limit
+	Offset int    // skip this many
+}
+
+// APIKeyStore keeps API keys.
+type APIKeyStore interface {
+	// CreateAPIKey inserts k. ErrAlreadyExists if its ID or KeyHash is taken.
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	// APIKeyByID returns the key with that id. ErrNotFound if none.
+	APIKeyByID(ctx context.Context, id string) (APIKey, error)
+	// APIKeyByHash returns the key with that hash. ErrNotFound if none.
+	APIKeyByHash(ctx context.Context, keyHash string) (APIKey, error)
+	// ListAPIKeys returns one page of keys ordered by creation time then id,
+	// and the total number of keys matching f (ignoring Limit and Offset).
+	ListAPIKeys(ctx context.Context, f APIKeyFilter) (keys []APIKey, total int, err error)
+	// UpdateAPIKey replaces User, Metadata and Enabled of the key with k.ID;
+	// ID, KeyHash and CreatedAt never change. ErrNotFound if none.
+	UpdateAPIKey(ctx context.Context, k APIKey) error
+	// DeleteAPIKey removes the key with that id. ErrNotFound if none.
+	DeleteAPIKey(ctx context.Context, id string) error
+}
+
+// Store is everything Gatehouse keeps.
+//
+// Every method honours ctx: once it is done the call returns promptly with
+// an error. Implementations return ErrNotFound and ErrAlreadyExists as
+// documented above, and wrap every other failure so that
+// errors.Is(err, ErrUnavailable) holds (see Unavailable). Times are stored
+// with microsecond precision (truncated) and read back in UTC. A Store is
+// safe for concurrent use.
+type Store interface {
+	TokenStore
+	APIKeyStore
+	// Ping checks that the database answers. It is cheap enough for every
+	// health check.
+	Ping(ctx context.Context) error
+	io.Closer
+}
