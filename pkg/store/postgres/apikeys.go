@@ -1,0 +1,115 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+)
+
+const apiKeyColumns = `id, key_hash, username, metadata, created_at, enabled`
+
+// CreateAPIKey inserts k. store.ErrAlreadyExists if its ID or KeyHash is
+// taken.
+func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
+	meta, err := encodeMetadata(k.Metadata)
+	if err != nil {
+		return fmt.Errorf("postgres: create api key: %w", err)
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6)`,
+		k.ID, k.KeyHash, k.User, meta, ts(k.CreatedAt), k.Enabled)
+	return translate("create api key", err)
+}
+
+// APIKeyByID returns the key with that id. store.ErrNotFound if none.
+func (s *Store) APIKeyByID(ctx context.Context, id string) (store.APIKey, error) {
+	row := s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = $1`, id)
+	k, err := scanAPIKey(row)
+	return k, translate("api key by id", err)
+}
+
+// APIKeyByHash returns the key with that hash. store.ErrNotFound if none.
+func (s *Store) APIKeyByHash(ctx context.Context, keyHash string) (store.APIKey, error) {
+	row := s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = $1`, keyHash)
+	k, err := scanAPIKey(row)
+	return k, translate("api key by hash", err)
+}
+
+// ListAPIKeys returns one page of keys ordered by creation time then id,
+// and the number of keys matching f. Both queries go in one round trip.
+func (s *Store) ListAPIKeys(ctx context.Context, f store.APIKeyFilter) ([]store.APIKey, int, error) {
+	where, args := `WHERE true`, []any{}
+	if f.User != "" {
+		where, args = `WHERE username = $1`, []any{f.User}
+	}
+	n := len(args)
+	var limit any // NULL: no limit
+	if f.Limit > 0 {
+		limit = f.Limit
+	}
+	var (
+		total int
+		keys  []store.APIKey
+		b     pgx.Batch
+	)
+	b.Queue(`SELECT count(*) FROM api_keys `+where, args...).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&total)
+	})
+	b.Queue(`SELECT `+apiKeyColumns+` FROM api_keys `+where+fmt.Sprintf(`
+		ORDER BY created_at, id LIMIT $%d OFFSET $%d`, n+1, n+2), append(args, limit, max(f.Offset, 0))...,
+	).Query(func(rows pgx.Rows) (err error) {
+		keys, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.APIKey, error) { return scanAPIKey(r) })
+		return err
+	})
+	if err := s.pool.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, 0, translate("list api keys", err)
+	}
+	return keys, total, nil
+}
+
+// UpdateAPIKey replaces User, Metadata and Enabled of the key with k.ID.
+// store.ErrNotFound if none.
+func (s *Store) UpdateAPIKey(ctx context.Context, k store.APIKey) error {
+	meta, err := encodeMetadata(k.Metadata)
+	if err != nil {
+		return fmt.Errorf("postgres: update api key: %w", err)
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET username = $2, metadata = $3, enabled = $4
+		WHERE id = $1`, k.ID, k.User, meta, k.Enabled)
+	return translate("update api key", oneRow(tag, err))
+}
+
+// DeleteAPIKey removes the key with that id. store.ErrNotFound if none.
+func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM api_keys WHERE id = $1`, id)
+	return translate("delete api key", oneRow(tag, err))
+}
+
+// oneRow returns pgx.ErrNoRows, which translate turns into
+// store.ErrNotFound, if the statement touched no row.
+func oneRow(tag pgconn.CommandTag, err error) error {
+	if err == nil && tag.RowsAffected() == 0 {
+		return pgx.ErrNoRows
+	}
+	return err
+}
+
+func scanAPIKey(row pgx.Row) (store.APIKey, error) {
+	var (
+		k    store.APIKey
+		meta []byte
+	)
+	if err := row.Scan(&k.ID, &k.KeyHash, &k.User, &meta, &k.CreatedAt, &k.Enabled); err != nil {
+		return store.APIKey{}, err
+	}
+	var err error
+	if k.Metadata, err = decodeMetadata(meta); err != nil {
+		return store.APIKey{}, fmt.Errorf("metadata of api key %s: %w", k.ID, err)
+	}
+	k.CreatedAt = k.CreatedAt.UTC()
+	return k, nil
+}

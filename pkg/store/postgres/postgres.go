@@ -1,0 +1,82 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+)
+
+// Pool defaults, used unless the URL sets pool_max_conns or
+// pool_health_check_period, or connect_timeout.
+const (
+	DefaultMaxConns          = 16
+	DefaultHealthCheckPeriod = 15 * time.Second
+	DefaultConnectTimeout    = 5 * time.Second
+)
+
+// Store is a store.Store in a PostgreSQL database. It is safe for
+// concurrent use; Close it when done.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at url (a postgres:// URL or a
+// keyword=value string, as libpq takes, plus pgxpool's pool_* settings)
+// and applies pending migrations. It fails, with store.ErrUnavailable,
+// once ctx ends or DefaultConnectTimeout passes if the database cannot be
+// reached.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := poolConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, translate("connect", err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func poolConfig(url string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url) // its errors hide the password
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if !strings.Contains(url, "pool_health_check_period") {
+		cfg.HealthCheckPeriod = DefaultHealthCheckPeriod
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	return cfg, nil
+}
+
+// Ping checks that the database answers, over one pooled connection.
+func (s *Store) Ping(ctx context.Context) error {
+	return translate("ping", s.pool.Ping(ctx))
+}
+
+// Close closes every connection. It waits for connections in use.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}

@@ -1,0 +1,92 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+)
+
+const tokenColumns = `id, token_hash, username, groups, metadata, service, created_at, expires_at`
+
+// CreateToken inserts t. store.ErrAlreadyExists if its ID or Hash is taken.
+func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
+	meta, err := encodeMetadata(t.Metadata)
+	if err != nil {
+		return fmt.Errorf("postgres: create token: %w", err)
+	}
+	groups := t.Groups
+	if groups == nil {
+		groups = []string{} // nil would be NULL
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		t.ID, t.Hash, t.User, groups, meta, t.Service, ts(t.CreatedAt), ts(t.ExpiresAt))
+	return translate("create token", err)
+}
+
+// TokenByHash returns the token with that hash, expired or not.
+// store.ErrNotFound if there is none.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
+	row := s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE token_hash = $1`, hash)
+	t, err := scanToken(row)
+	return t, translate("token by hash", err)
+}
+
+// DeleteToken removes the token with that hash and reports whether it
+// existed.
+func (s *Store) DeleteToken(ctx context.Context, hash string) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM tokens WHERE token_hash = $1`, hash)
+	if err != nil {
+		return false, translate("delete token", err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// DeleteUserTokens removes every token of user and returns their hashes.
+func (s *Store) DeleteUserTokens(ctx context.Context, user string) ([]string, error) {
+	rows, _ := s.pool.Query(ctx, `DELETE FROM tokens WHERE username = $1 RETURNING token_hash`, user)
+	hashes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, translate("delete user tokens", err)
+	}
+	return hashes, nil
+}
+
+// PurgeExpiredTokens deletes at most limit tokens that expired at or before
+// now, oldest expiry first, and returns how many it deleted. Replicas
+// purging at the same time skip each other's rows instead of waiting.
+func (s *Store) PurgeExpiredTokens(ctx context.Context, now time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	tag, err := s.pool.Exec(ctx, `DELETE FROM tokens WHERE id IN (
+		SELECT id FROM tokens WHERE expires_at <= $1
+		ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`, ts(now), limit)
+	if err != nil {
+		return 0, translate("purge expired tokens", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func scanToken(row pgx.Row) (store.Token, error) {
+	var (
+		t    store.Token
+		meta []byte
+	)
+	err := row.Scan(&t.ID, &t.Hash, &t.User, &t.Groups, &meta, &t.Service, &t.CreatedAt, &t.ExpiresAt)
+	if err != nil {
+		return store.Token{}, err
+	}
+	if t.Groups == nil {
+		t.Groups = []string{}
+	}
+	if t.Metadata, err = decodeMetadata(meta); err != nil {
+		return store.Token{}, fmt.Errorf("metadata of token %s: %w", t.ID, err)
+	}
+	t.CreatedAt, t.ExpiresAt = t.CreatedAt.UTC(), t.ExpiresAt.UTC()
+	return t, nil
+}

@@ -1,0 +1,138 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+)
+
+const apiKeyColumns = `id, key_hash, username, metadata, created_at, enabled`
+
+// CreateAPIKey inserts k. store.ErrAlreadyExists if its ID or KeyHash is
+// taken.
+func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
+	meta, err := encodeMetadata(k.Metadata)
+	if err != nil {
+		return fmt.Errorf("sqlite: create api key: %w", err)
+	}
+	return s.write(ctx, "create api key", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?)`,
+			k.ID, k.KeyHash, k.User, meta, micros(k.CreatedAt), k.Enabled)
+		return err
+	})
+}
+
+// APIKeyByID returns the key with that id. store.ErrNotFound if none.
+func (s *Store) APIKeyByID(ctx context.Context, id string) (store.APIKey, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ?`, id)
+	k, err := scanAPIKey(row)
+	return k, translate("api key by id", err)
+}
+
+// APIKeyByHash returns the key with that hash. store.ErrNotFound if none.
+func (s *Store) APIKeyByHash(ctx context.Context, keyHash string) (store.APIKey, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`, keyHash)
+	k, err := scanAPIKey(row)
+	return k, translate("api key by hash", err)
+}
+
+// ListAPIKeys returns one page of keys ordered by creation time then id,
+// and the number of keys matching f. Both come from one snapshot.
+func (s *Store) ListAPIKeys(ctx context.Context, f store.APIKeyFilter) ([]store.APIKey, int, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, translate("list api keys", err)
+	}
+	defer tx.Rollback()
+	where, args := `WHERE 1 = 1`, []any{}
+	if f.User != "" {
+		where, args = `WHERE username = ?`, []any{f.User}
+	}
+	var total int
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM api_keys `+where, args...).Scan(&total)
+	if err != nil {
+		return nil, 0, translate("list api keys", err)
+	}
+	keys, err := listAPIKeys(ctx, tx, where, args, f)
+	if err != nil {
+		return nil, 0, translate("list api keys", err)
+	}
+	return keys, total, nil
+}
+
+func listAPIKeys(ctx context.Context, tx *sql.Tx, where string, args []any, f store.APIKeyFilter) ([]store.APIKey, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys `+where+`
+		ORDER BY created_at, id LIMIT ? OFFSET ?`, append(args, limit, max(f.Offset, 0))...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	keys := []store.APIKey{}
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
+// UpdateAPIKey replaces User, Metadata and Enabled of the key with k.ID.
+// store.ErrNotFound if none.
+func (s *Store) UpdateAPIKey(ctx context.Context, k store.APIKey) error {
+	meta, err := encodeMetadata(k.Metadata)
+	if err != nil {
+		return fmt.Errorf("sqlite: update api key: %w", err)
+	}
+	return s.write(ctx, "update api key", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET username = ?, metadata = ?, enabled = ?
+			WHERE id = ?`, k.User, meta, k.Enabled, k.ID)
+		return oneRow(res, err)
+	})
+}
+
+// DeleteAPIKey removes the key with that id. store.ErrNotFound if none.
+func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
+	return s.write(ctx, "delete api key", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)
+		return oneRow(res, err)
+	})
+}
+
+// oneRow returns sql.ErrNoRows, which translate turns into
+// store.ErrNotFound, if the statement touched no row.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n == 0 {
+		return sql.ErrNoRows
+	}
+	return err
+}
+
+func scanAPIKey(row scanner) (store.APIKey, error) {
+	var (
+		k       store.APIKey
+		meta    string
+		created int64
+	)
+	if err := row.Scan(&k.ID, &k.KeyHash, &k.User, &meta, &created, &k.Enabled); err != nil {
+		return store.APIKey{}, err
+	}
+	var err error
+	if k.Metadata, err = decodeMetadata(meta); err != nil {
+		return store.APIKey{}, fmt.Errorf("metadata of api key %s: %w", k.ID, err)
+	}
+	k.CreatedAt = fromMicros(created)
+	return k, nil
+}

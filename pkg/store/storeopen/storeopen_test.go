@@ -1,0 +1,119 @@
+package storeopen_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+	"github.com/gatehouse-auth/gatehouse/pkg/store/postgres"
+	"github.com/gatehouse-auth/gatehouse/pkg/store/postgres/pgtest"
+	"github.com/gatehouse-auth/gatehouse/pkg/store/sqlite"
+	"github.com/gatehouse-auth/gatehouse/pkg/store/storeopen"
+)
+
+func TestSQLitePath(t *testing.T) {
+	for _, tc := range []struct {
+		url, want string
+		wantErr   bool
+	}{
+		{url: "sqlite:data/gatehouse.db", want: "data/gatehouse.db"},
+		{url: "sqlite:gatehouse.db", want: "gatehouse.db"},
+		{url: "sqlite:///var/lib/gatehouse/db", want: "/var/lib/gatehouse/db"},
+		{url: "sqlite:/var/lib/gatehouse/db", want: "/var/lib/gatehouse/db"},
+		{url: "sqlite::memory:", want: sqlite.Memory},
+		{url: "sqlite:", wantErr: true},
+		{url: "sqlite://host/db", wantErr: true},
+		{url: "sqlite:db?_pragma=x", wantErr: true},
+		{url: "sqlite:db#frag", wantErr: true},
+		{url: "postgres://x", wantErr: true},
+	} {
+		got, err := storeopen.SQLitePath(tc.url)
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("SQLitePath(%q) = %q, %v; want %q, error %v", tc.url, got, err, tc.want, tc.wantErr)
+		}
+		if err != nil && !errors.Is(err, storeopen.ErrUnsupported) {
+			t.Errorf("SQLitePath(%q): %v is not ErrUnsupported", tc.url, err)
+		}
+	}
+}
+
+func TestOpenUnsupported(t *testing.T) {
+	for _, url := range []string{"", "mysql://u:secret@h/db", "memory", "postgres:foo", "file:x.db", "SQLITE:x"} {
+		s, err := storeopen.Open(t.Context(), url)
+		if err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", url)
+			continue
+		}
+		if !errors.Is(err, storeopen.ErrUnsupported) {
+			t.Errorf("Open(%q) = %v, want ErrUnsupported", url, err)
+		}
+		if strings.Contains(err.Error(), "secret") {
+			t.Errorf("Open(%q) error shows the password: %v", url, err)
+		}
+	}
+}
+
+func TestOpenSQLite(t *testing.T) {
+	t.Chdir(t.TempDir())
+	abs := filepath.Join(t.TempDir(), "abs", "gatehouse.db")
+	for _, tc := range []struct{ url, file string }{
+		{"sqlite::memory:", ""},
+		{"sqlite:rel/gatehouse.db", "rel/gatehouse.db"},
+		{"sqlite://" + abs, abs},
+	} {
+		s, err := storeopen.Open(t.Context(), tc.url)
+		if err != nil {
+			t.Fatalf("Open(%q): %v", tc.url, err)
+		}
+		if _, ok := s.(*sqlite.Store); !ok {
+			t.Errorf("Open(%q) = %T", tc.url, s)
+		}
+		checkWorks(t, s)
+		if tc.file != "" {
+			if _, err := os.Stat(tc.file); err != nil {
+				t.Errorf("Open(%q): %v", tc.url, err)
+			}
+		}
+	}
+}
+
+func TestMigrateSQLite(t *testing.T) {
+	url := "sqlite://" + filepath.Join(t.TempDir(), "gatehouse.db")
+	for range 2 {
+		if err := storeopen.Migrate(t.Context(), url); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestOpenPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	if err := storeopen.Migrate(t.Context(), url); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{url, "postgresql" + strings.TrimPrefix(url, "postgres")} {
+		s, err := storeopen.Open(t.Context(), u)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		if _, ok := s.(*postgres.Store); !ok {
+			t.Errorf("Open = %T", s)
+		}
+		checkWorks(t, s)
+	}
+}
+
+func checkWorks(t *testing.T, s store.Store) {
+	t.Helper()
+	defer s.Close()
+	if err := s.Ping(t.Context()); err != nil {
+		t.Error(err)
+	}
+	if _, err := s.TokenByHash(t.Context(), "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TokenByHash: %v, want ErrNotFound", err)
+	}
+}

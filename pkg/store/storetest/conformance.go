@@ -1,0 +1,48 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+)
+
+// RunTests runs the conformance suite. newStore must return a fresh, empty
+// store on every call and arrange (with t.Cleanup) for it to be closed.
+// Every subtest gets its own store.
+func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s store.Store)
+	}{
+		{"TokenRoundTrip", testTokenRoundTrip},
+		{"TokenNilGroupsAndMetadata", testTokenNilGroupsAndMetadata},
+		{"TokenDuplicate", testTokenDuplicate},
+		{"TokenByHashUnknown", testTokenByHashUnknown},
+		{"DeleteToken", testDeleteToken},
+		{"DeleteUserTokens", testDeleteUserTokens},
+		{"PurgeExpiredTokens", testPurgeExpiredTokens},
+		{"PurgeExpiredTokensLimit", testPurgeExpiredTokensLimit},
+		{"APIKeyRoundTrip", testAPIKeyRoundTrip},
+		{"APIKeyNilMetadata", testAPIKeyNilMetadata},
+		{"APIKeyDuplicate", testAPIKeyDuplicate},
+		{"APIKeyUnknown", testAPIKeyUnknown},
+		{"ListAPIKeys", testListAPIKeys},
+		{"ListAPIKeysPages", testListAPIKeysPages},
+		{"UpdateAPIKey", testUpdateAPIKey},
+		{"UpdateAPIKeyUnknown", testUpdateAPIKeyUnknown},
+		{"DeleteAPIKey", testDeleteAPIKey},
+		{"Ping", testPing},
+		{"CancelledContext", testCancelledContext},
+		{"NoSecretsStored", testNoSecretsStored},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
+	}
+	t.Run("Concurrency", func(t *testing.T) { RunConcurrencyTests(t, newStore, 8, 25) })
+}
+
+func testPing(t *testing.T, s store.Store) {
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+}

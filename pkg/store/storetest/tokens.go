@@ -1,0 +1,188 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+)
+
+func testTokenRoundTrip(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	tok := newToken("alice")
+	tok.Service = true
+	tok.Metadata = map[string]any{
+		"ip":     "192.0.2.1",
+		"agent":  "st2client/3.8 \"quoted\" ünïcode",
+		"count":  float64(3), // JSON numbers come back as float64
+		"ok":     true,
+		"none":   nil,
+		"nested": map[string]any{"list": []any{"a", float64(1), map[string]any{"deep": false}}},
+	}
+	must(t, "CreateToken", s.CreateToken(ctx, tok))
+	got, err := s.TokenByHash(ctx, tok.Hash)
+	must(t, "TokenByHash", err)
+	checkToken(t, got, tok)
+	if got.CreatedAt.Nanosecond()%1000 != 0 {
+		t.Errorf("CreatedAt %v not truncated to the microsecond", got.CreatedAt)
+	}
+}
+
+func testTokenNilGroupsAndMetadata(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	tok := newToken("bob")
+	tok.Groups, tok.Metadata = nil, nil
+	must(t, "CreateToken", s.CreateToken(ctx, tok))
+	got, err := s.TokenByHash(ctx, tok.Hash)
+	must(t, "TokenByHash", err)
+	if got.Groups == nil || len(got.Groups) != 0 {
+		t.Errorf("Groups = %#v, want empty non-nil", got.Groups)
+	}
+	if got.Metadata == nil || len(got.Metadata) != 0 {
+		t.Errorf("Metadata = %#v, want empty non-nil", got.Metadata)
+	}
+}
+
+func testTokenDuplicate(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	orig := newToken("alice")
+	must(t, "CreateToken", s.CreateToken(ctx, orig))
+
+	sameID := newToken("mallory")
+	sameID.ID = orig.ID
+	wantErr(t, "CreateToken with a taken ID", s.CreateToken(ctx, sameID), store.ErrAlreadyExists)
+
+	sameHash := newToken("mallory")
+	sameHash.Hash = orig.Hash
+	wantErr(t, "CreateToken with a taken Hash", s.CreateToken(ctx, sameHash), store.ErrAlreadyExists)
+
+	got, err := s.TokenByHash(ctx, orig.Hash)
+	must(t, "TokenByHash", err)
+	checkToken(t, got, orig)
+	_, err = s.TokenByHash(ctx, sameID.Hash)
+	wantErr(t, "TokenByHash of the refused token", err, store.ErrNotFound)
+}
+
+func testTokenByHashUnknown(t *testing.T, s store.Store) {
+	must(t, "CreateToken", s.CreateToken(t.Context(), newToken("alice")))
+	_, err := s.TokenByHash(t.Context(), randomHex(32))
+	wantErr(t, "TokenByHash", err, store.ErrNotFound)
+}
+
+func testDeleteToken(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	tok, other := newToken("alice"), newToken("alice")
+	must(t, "CreateToken", s.CreateToken(ctx, tok))
+	must(t, "CreateToken", s.CreateToken(ctx, other))
+
+	deleted, err := s.DeleteToken(ctx, tok.Hash)
+	if err != nil || !deleted {
+		t.Fatalf("DeleteToken(existing) = %v, %v; want true, nil", deleted, err)
+	}
+	_, err = s.TokenByHash(ctx, tok.Hash)
+	wantErr(t, "TokenByHash after delete", err, store.ErrNotFound)
+	deleted, err = s.DeleteToken(ctx, tok.Hash)
+	if err != nil || deleted {
+		t.Fatalf("DeleteToken(gone) = %v, %v; want false, nil", deleted, err)
+	}
+	_, err = s.TokenByHash(ctx, other.Hash)
+	must(t, "TokenByHash of the other token", err)
+}
+
+func testDeleteUserTokens(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var want []string
+	for range 3 {
+		tok := newToken("alice")
+		must(t, "CreateToken", s.CreateToken(ctx, tok))
+		want = append(want, tok.Hash)
+	}
+	bobs := newToken("bob")
+	must(t, "CreateToken", s.CreateToken(ctx, bobs))
+
+	got, err := s.DeleteUserTokens(ctx, "alice")
+	must(t, "DeleteUserTokens", err)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("DeleteUserTokens = %v, want %v", got, want)
+	}
+	for _, h := range want {
+		_, err := s.TokenByHash(ctx, h)
+		wantErr(t, "TokenByHash of a deleted token", err, store.ErrNotFound)
+	}
+	_, err = s.TokenByHash(ctx, bobs.Hash)
+	must(t, "TokenByHash of bob's token", err)
+
+	got, err = s.DeleteUserTokens(ctx, "alice")
+	if err != nil || len(got) != 0 {
+		t.Errorf("DeleteUserTokens again = %v, %v; want none, nil", got, err)
+	}
+}
+
+// createExpiring stores one token of user per expiry and returns them.
+func createExpiring(t *testing.T, s store.Store, user string, expiries ...time.Time) []store.Token {
+	t.Helper()
+	toks := make([]store.Token, len(expiries))
+	for i, exp := range expiries {
+		toks[i] = newToken(user)
+		toks[i].CreatedAt = exp.Add(-time.Hour)
+		toks[i].ExpiresAt = exp
+		must(t, "CreateToken", s.CreateToken(t.Context(), toks[i]))
+	}
+	return toks
+}
+
+// checkExist fails t unless each token's presence matches want.
+func checkExist(t *testing.T, s store.Store, want bool, toks ...store.Token) {
+	t.Helper()
+	for _, tok := range toks {
+		_, err := s.TokenByHash(t.Context(), tok.Hash)
+		switch {
+		case want && err != nil:
+			t.Errorf("token expiring %v: %v, want it kept", tok.ExpiresAt, err)
+		case !want && err == nil:
+			t.Errorf("token expiring %v still there, want it purged", tok.ExpiresAt)
+		}
+	}
+}
+
+func testPurgeExpiredTokens(t *testing.T, s store.Store) {
+	now := t0
+	expired := createExpiring(t, s, "alice", now.Add(-48*time.Hour), now.Add(-time.Microsecond), now)
+	live := createExpiring(t, s, "alice", now.Add(time.Microsecond), now.Add(time.Hour))
+
+	n, err := s.PurgeExpiredTokens(t.Context(), now, 100)
+	must(t, "PurgeExpiredTokens", err)
+	if n != len(expired) {
+		t.Errorf("PurgeExpiredTokens = %d, want %d", n, len(expired))
+	}
+	checkExist(t, s, false, expired...)
+	checkExist(t, s, true, live...)
+}
+
+func testPurgeExpiredTokensLimit(t *testing.T, s store.Store) {
+	ctx, now := t.Context(), t0
+	toks := createExpiring(t, s, "alice",
+		now.Add(-5*time.Minute), now.Add(-4*time.Minute), now.Add(-3*time.Minute),
+		now.Add(-2*time.Minute), now.Add(-1*time.Minute))
+	live := createExpiring(t, s, "bob", now.Add(time.Minute))
+
+	for _, limit := range []int{0, -1} {
+		if n, err := s.PurgeExpiredTokens(ctx, now, limit); n != 0 || err != nil {
+			t.Fatalf("PurgeExpiredTokens(limit %d) = %d, %v; want 0, nil", limit, n, err)
+		}
+	}
+	n, err := s.PurgeExpiredTokens(ctx, now, 3)
+	if n != 3 || err != nil {
+		t.Fatalf("PurgeExpiredTokens(limit 3) = %d, %v; want 3, nil", n, err)
+	}
+	checkExist(t, s, false, toks[:3]...) // oldest expiry first
+	checkExist(t, s, true, toks[3:]...)
+	n, err = s.PurgeExpiredTokens(ctx, now, 3)
+	if n != 2 || err != nil {
+		t.Fatalf("second PurgeExpiredTokens(limit 3) = %d, %v; want 2, nil", n, err)
+	}
+	checkExist(t, s, true, live...)
+}
