@@ -1,0 +1,131 @@
+package htpasswd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
+)
+
+// Name is the backend name used in the configuration, as in st2.
+const Name = "flat_file"
+
+// defaultCheckInterval is how often, at most, Authenticate looks at the
+// file's metadata to see whether it changed.
+const defaultCheckInterval = time.Second
+
+// Config configures the flat_file backend. In gatehouse.yaml:
+//
+//	auth:
+//	  backend: flat_file
+//	  backend_kwargs:
+//	    file_path: /etc/st2/htpasswd
+type Config struct {
+	// FilePath is the htpasswd file to read. Required.
+	FilePath string `mapstructure:"file_path"`
+}
+
+// Backend checks passwords against an htpasswd file. It is safe for
+// concurrent use. See the package documentation for formats and reloading.
+type Backend struct {
+	path string
+	log  *slog.Logger
+
+	// checkInterval is the minimum time between two looks at the file's
+	// metadata; 0 looks on every call (tests).
+	checkInterval time.Duration
+	start         time.Time    // origin of lastCheck, for a monotonic clock
+	lastCheck     atomic.Int64 // time.Since(start) of the last look, in ns
+	reloadMu      sync.Mutex   // one reload at a time
+	state         atomic.Pointer[state]
+}
+
+var _ backend.Backend = (*Backend)(nil)
+
+// Factory builds the backend from st2-style backend_kwargs. The only option
+// is file_path (required); any other key is an error naming it.
+func Factory(kwargs map[string]any, log *slog.Logger) (backend.Backend, error) {
+	var cfg Config
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+		ErrorUnused: true,
+		Result:      &cfg,
+		RootName:    "backend_kwargs",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("htpasswd: %w", err)
+	}
+	if err := dec.Decode(kwargs); err != nil {
+		return nil, fmt.Errorf("htpasswd: %w", flatten(err))
+	}
+	return New(cfg, log)
+}
+
+// flatten turns mapstructure's multi-line "decoding failed due to the
+// following error(s)" into one line listing the errors.
+func flatten(err error) error {
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) {
+		return err
+	}
+	msgs := make([]string, 0, len(joined.Unwrap()))
+	for _, e := range joined.Unwrap() {
+		msgs = append(msgs, e.Error())
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// New reads cfg.FilePath and returns a backend serving it. It fails if
+// file_path is empty or the file cannot be read now, so that a wrong path is
+// found at start-up; later failures make Authenticate return ErrUnavailable.
+// A nil log discards log records.
+func New(cfg Config, log *slog.Logger) (*Backend, error) {
+	if cfg.FilePath == "" {
+		return nil, errors.New(`htpasswd: missing required option "file_path"`)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Backend{
+		path:          cfg.FilePath,
+		log:           log.With("backend", Name, "file", cfg.FilePath),
+		checkInterval: defaultCheckInterval,
+		start:         time.Now(),
+	}
+	s := b.load()
+	b.logChange(nil, s)
+	if s.err != nil {
+		return nil, s.err
+	}
+	b.state.Store(s)
+	return b, nil
+}
+
+// Authenticate checks username and password against the file, reloading it
+// first if it changed (see the package documentation).
+//
+// It returns ErrInvalidCredentials, unwrapped, for a wrong password, an
+// unknown user, an entry whose hash cannot be used and an empty password;
+// ErrUnavailable (wrapped) when the file cannot be read; and ctx.Err()
+// (wrapped) if ctx is done before the hashing starts. Identity.Username is
+// username; Groups is nil.
+func (b *Backend) Authenticate(ctx context.Context, username, password string) (backend.Identity, error) {
+	s := b.current()
+	if s.err != nil {
+		return backend.Identity{}, s.err
+	}
+	if err := ctx.Err(); err != nil {
+		return backend.Identity{}, fmt.Errorf("htpasswd: %w", err)
+	}
+	if !s.table.check(username, password) {
+		return backend.Identity{}, backend.ErrInvalidCredentials
+	}
+	return backend.Identity{Username: username}, nil
+}

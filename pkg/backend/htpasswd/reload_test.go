@@ -1,0 +1,177 @@
+package htpasswd
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
+)
+
+// {SHA} keeps these tests fast; the hashes are of "testpassword" and
+// "second".
+const (
+	sha1Test   = "{SHA}i7YRj4/Wk1rQh2o740pxfTJwj/0="
+	sha1Second = "{SHA}NS94KaI4SwAcwSsMJhPHVkVKH2o="
+)
+
+// openReloading opens path with the check interval set to interval.
+func openReloading(t *testing.T, path string, interval time.Duration) *Backend {
+	t.Helper()
+	b, err := New(Config{FilePath: path}, nil)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	b.checkInterval = interval
+	return b
+}
+
+// setMTime gives path the modification time mtime.
+func setMTime(t *testing.T, path string, mtime time.Time) {
+	t.Helper()
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An in-place edit that changes the size is seen even when the mtime is
+// the same as before (an edit within the same timestamp tick).
+func TestReloadInPlaceSameMTime(t *testing.T) {
+	path := writeFile(t, "alice:"+sha1Test+"\n")
+	mtime := time.Now().Add(-time.Hour).Truncate(time.Second)
+	setMTime(t, path, mtime)
+	b := openReloading(t, path, 0)
+	mustAuth(t, b, "alice", "testpassword", true)
+
+	if err := os.WriteFile(path, []byte("alice:"+sha1Test+"\nbob:"+sha1Second+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	setMTime(t, path, mtime)
+	mustAuth(t, b, "bob", "second", true)
+	mustAuth(t, b, "alice", "testpassword", true)
+}
+
+// A file replaced by rename is seen even when the new file has the same
+// size and mtime: only the inode differs.
+func TestReloadRenameReplace(t *testing.T) {
+	path := writeFile(t, "alice:"+sha1Test+"\n")
+	mtime := time.Now().Add(-time.Hour).Truncate(time.Second)
+	setMTime(t, path, mtime)
+	b := openReloading(t, path, 0)
+	mustAuth(t, b, "alice", "testpassword", true)
+
+	tmp := filepath.Join(filepath.Dir(path), "new")
+	if err := os.WriteFile(tmp, []byte("alice:"+sha1Second+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	setMTime(t, tmp, mtime)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	mustAuth(t, b, "alice", "second", true)
+	mustAuth(t, b, "alice", "testpassword", false)
+}
+
+// With the default-style interval, a change waits for the next look, and
+// the file is not stat'ed on every call.
+func TestReloadInterval(t *testing.T) {
+	path := writeFile(t, "alice:"+sha1Test+"\n")
+	const interval = 300 * time.Millisecond
+	b := openReloading(t, path, interval)
+
+	if err := os.WriteFile(path, []byte("alice:"+sha1Second+"\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustAuth(t, b, "alice", "testpassword", true) // not due yet: old content
+	time.Sleep(interval + 50*time.Millisecond)
+	mustAuth(t, b, "alice", "second", true)
+
+	if err := os.WriteFile(path, []byte("alice:"+sha1Test+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustAuth(t, b, "alice", "second", true) // just looked: old content again
+}
+
+// Once loaded, a file that disappears makes every call fail with
+// ErrUnavailable (fail closed, no stale users); it recovers when the file
+// comes back.
+func TestReloadFileRemovedFailsClosed(t *testing.T) {
+	path := writeFile(t, "alice:"+sha1Test+"\n")
+	b := openReloading(t, path, 0)
+	mustAuth(t, b, "alice", "testpassword", true)
+
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{"alice", "nobody"} {
+		_, err := b.Authenticate(t.Context(), user, "testpassword")
+		if !errors.Is(err, backend.ErrUnavailable) || !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s after removal: %v, want ErrUnavailable wrapping ErrNotExist", user, err)
+		}
+	}
+
+	if err := os.WriteFile(path, []byte("alice:"+sha1Second+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustAuth(t, b, "alice", "second", true)
+}
+
+// A path that cannot be read (here a directory) is ErrUnavailable, at start
+// and later.
+func TestReloadUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := New(Config{FilePath: dir}, nil); !errors.Is(err, backend.ErrUnavailable) {
+		t.Errorf("New(directory) = %v, want ErrUnavailable", err)
+	}
+
+	path := writeFile(t, "alice:"+sha1Test+"\n")
+	b := openReloading(t, path, 0)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Authenticate(t.Context(), "alice", "testpassword"); !errors.Is(err, backend.ErrUnavailable) {
+		t.Errorf("Authenticate on directory = %v, want ErrUnavailable", err)
+	}
+}
+
+// Many concurrent logins while the file is rewritten; run with -race.
+func TestReloadConcurrent(t *testing.T) {
+	path := writeFile(t, "alice:"+sha1Test+"\n")
+	b := openReloading(t, path, 0)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 200 {
+				_, err := b.Authenticate(t.Context(), "alice", "testpassword")
+				if err != nil && !errors.Is(err, backend.ErrInvalidCredentials) {
+					t.Errorf("Authenticate: %v", err)
+					return
+				}
+			}
+		})
+	}
+	for i := range 50 {
+		if err := rewriteWithPadding(path, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	mustAuth(t, b, "alice", "testpassword", true)
+}
+
+// rewriteWithPadding rewrites path atomically with alice's entry and i padding
+// lines, so that the size changes on every call.
+func rewriteWithPadding(path string, i int) error {
+	content := "alice:" + sha1Test + "\n"
+	for range i {
+		content += "#\n"
+	}
+	return writeAtomic(path, []byte(content), 0o600)
+}
