@@ -1,0 +1,234 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Defaults shared by Default, the flags and the documentation.
+const (
+	// DefaultAPIURL is the X-API-URL Gatehouse returns when auth.api_url is
+	// empty; st2 clients assume st2api on the same host at port 9101.
+	DefaultAPIURL = "http://127.0.0.1:9101"
+	// DefaultDatabaseURL is the embedded SQLite database, relative to the
+	// working directory.
+	DefaultDatabaseURL = "sqlite:data/gatehouse.db"
+	// DefaultHtpasswdPath is the flat_file backend's file_path when no
+	// backend_kwargs are configured.
+	DefaultHtpasswdPath = "data/htpasswd"
+
+	// ModeStandalone makes Gatehouse check passwords with its backend.
+	ModeStandalone = "standalone"
+	// ModeProxy makes Gatehouse trust the user name a reverse proxy puts in
+	// Remote-User / X-Forwarded-User, from proxy_trusted_cidrs only.
+	ModeProxy = "proxy"
+)
+
+// Config is the whole configuration.
+//
+//	auth:
+//	  host: 127.0.0.1
+//	  port: 9100
+//	  backend: flat_file
+//	  backend_kwargs: {file_path: ./data/htpasswd}
+//	database:
+//	  url: sqlite:data/gatehouse.db
+//
+// See configs/gatehouse.example.yaml for every key.
+type Config struct {
+	Auth     Auth     `mapstructure:"auth"`     // st2's [auth] plus Gatehouse's keys
+	API      API      `mapstructure:"api"`      // what Gatehouse reads of st2's [api]
+	Database Database `mapstructure:"database"` // token and API key storage
+
+	// unknownKeys are keys in the configuration file that match no field;
+	// Load records them and Validate reports them.
+	unknownKeys []string
+	// source is the configuration file Load read, for messages.
+	source string
+}
+
+// Auth mirrors st2's [auth] section plus Gatehouse's own keys.
+type Auth struct {
+	Host string `mapstructure:"host"` // listen address, default 127.0.0.1
+	Port int    `mapstructure:"port"` // listen port, default 9100
+	Mode string `mapstructure:"mode"` // standalone | proxy, default standalone
+
+	// Backend names the password backend: flat_file | pam | ldap.
+	Backend string `mapstructure:"backend"`
+	// BackendKwargs is handed to the backend's factory, which rejects keys it
+	// does not know. Written as a map (YAML) or as st2's JSON string (INI,
+	// YAML, GATEHOUSE_AUTH_BACKEND_KWARGS, --backend-kwargs). When nothing
+	// sets it and Backend is flat_file it defaults to
+	// {file_path: data/htpasswd}.
+	BackendKwargs map[string]any `mapstructure:"backend_kwargs"`
+
+	TokenTTL        int    `mapstructure:"token_ttl"`         // seconds; default and max, default 86400
+	ServiceTokenTTL int    `mapstructure:"service_token_ttl"` // seconds, default 86400
+	APIURL          string `mapstructure:"api_url"`           // X-API-URL; see EffectiveAPIURL
+	UseSSL          bool   `mapstructure:"use_ssl"`           // serve TLS with Cert and Key
+	Cert            string `mapstructure:"cert"`              // PEM certificate (chain) file
+	Key             string `mapstructure:"key"`               // PEM private key file
+	Enable          bool   `mapstructure:"enable"`            // default true
+	Debug           bool   `mapstructure:"debug"`             // debug logging
+
+	// ProxyTrustedCIDRs lists the peers whose Remote-User header proxy mode
+	// believes; default 127.0.0.1/32, ::1/128. See TrustedProxies.
+	ProxyTrustedCIDRs []string `mapstructure:"proxy_trusted_cidrs"`
+	// AdminUsers may manage every user's API keys and revoke anyone's
+	// tokens; default [admin].
+	AdminUsers []string `mapstructure:"admin_users"`
+	// ServiceUsers may ask for tokens on behalf of other users and call
+	// introspection.
+	ServiceUsers []string `mapstructure:"service_users"`
+	// AllowOrigin is Gatehouse's CORS allow-list; see Config.AllowedOrigins.
+	AllowOrigin []string `mapstructure:"allow_origin"`
+	// AllowedHosts lists accepted Host headers (host or host:port); empty
+	// accepts any.
+	AllowedHosts []string `mapstructure:"allowed_hosts"`
+}
+
+// API holds the keys Gatehouse reads from st2's [api] section.
+type API struct {
+	// AllowOrigin is st2's [api] allow_origin, merged into the CORS
+	// allow-list by Config.AllowedOrigins.
+	AllowOrigin []string `mapstructure:"allow_origin"`
+}
+
+// Database says where tokens and keys are kept.
+type Database struct {
+	// URL is sqlite:RELATIVE/PATH, sqlite:///ABSOLUTE/PATH or postgres://…
+	// Default sqlite:data/gatehouse.db.
+	URL string `mapstructure:"url"`
+}
+
+// Default returns the configuration Gatehouse runs with when nothing is
+// configured: SQLite at data/gatehouse.db, the flat_file backend at
+// data/htpasswd, port 9100 on 127.0.0.1. Each call returns fresh maps and
+// slices.
+func Default() Config {
+	return Config{
+		Auth: Auth{
+			Host:              "127.0.0.1",
+			Port:              9100,
+			Mode:              ModeStandalone,
+			Backend:           "flat_file",
+			BackendKwargs:     defaultBackendKwargs(),
+			TokenTTL:          86400,
+			ServiceTokenTTL:   86400,
+			APIURL:            "",
+			Enable:            true,
+			ProxyTrustedCIDRs: []string{"127.0.0.1/32", "::1/128"},
+			AdminUsers:        []string{"admin"},
+		},
+		Database: Database{URL: DefaultDatabaseURL},
+	}
+}
+
+func defaultBackendKwargs() map[string]any {
+	return map[string]any{"file_path": DefaultHtpasswdPath}
+}
+
+// EffectiveAPIURL returns the value for the X-API-URL header: api_url
+// without trailing slashes, or DefaultAPIURL when api_url is empty (as st2
+// does, clients then talk to st2api on the same host).
+func (a Auth) EffectiveAPIURL() string {
+	if u := strings.TrimRight(strings.TrimSpace(a.APIURL), "/"); u != "" {
+		return u
+	}
+	return DefaultAPIURL
+}
+
+// TrustedProxies parses ProxyTrustedCIDRs. An entry is a CIDR prefix
+// (10.0.0.0/8, ::1/128) or a bare address, taken as a single host. Prefixes
+// are returned masked (10.1.2.3/8 becomes 10.0.0.0/8).
+func (a Auth) TrustedProxies() ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(a.ProxyTrustedCIDRs))
+	for _, s := range a.ProxyTrustedCIDRs {
+		p, err := parsePrefix(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("invalid CIDR %q", s)
+		}
+		return p.Masked(), nil
+	}
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("invalid CIDR %q", s)
+	}
+	addr = addr.Unmap()
+	return netip.PrefixFrom(addr, addr.BitLen()), nil
+}
+
+// st2DefaultOrigins are the origins st2's CORS middleware always allows
+// (st2common/middleware/cors.py): the gulp dev server and the WebUI's
+// simple HTTP server.
+var st2DefaultOrigins = []string{
+	"http://127.0.0.1:3000",
+	"http://localhost:8080",
+	"http://127.0.0.1:8080",
+}
+
+// AllowedOrigins returns the CORS allow-list the way st2 builds it:
+// auth.allow_origin ∪ api.allow_origin ∪ st2's defaults
+// (http://127.0.0.1:3000, http://localhost:8080, http://127.0.0.1:8080) ∪
+// auth.api_url when it is set (without a trailing slash). Order is kept and
+// duplicates are dropped; trailing slashes are removed. An entry "*" means
+// any origin is allowed.
+func (c Config) AllowedOrigins() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(o string) {
+		// Browsers send origins without a path; "http://a/" would never
+		// match, so drop the slash.
+		if o = strings.TrimSpace(o); o != "*" {
+			o = strings.TrimRight(o, "/")
+		}
+		if o == "" || seen[o] {
+			return
+		}
+		seen[o] = true
+		out = append(out, o)
+	}
+	for _, list := range [][]string{c.Auth.AllowOrigin, c.API.AllowOrigin, st2DefaultOrigins} {
+		for _, o := range list {
+			add(o)
+		}
+	}
+	add(c.Auth.APIURL)
+	return out
+}
+
+// Database drivers returned by Database.Driver.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Driver returns DriverSQLite for sqlite:… URLs, DriverPostgres for
+// postgres://… and postgresql://… URLs, and "" for anything else.
+func (d Database) Driver() string {
+	u := strings.TrimSpace(d.URL)
+	switch {
+	case hasPrefixFold(u, "sqlite:"):
+		return DriverSQLite
+	case hasPrefixFold(u, "postgres://"), hasPrefixFold(u, "postgresql://"):
+		return DriverPostgres
+	}
+	return ""
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}

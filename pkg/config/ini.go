@@ -1,0 +1,188 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// This file reads st2-style INI files (st2.conf) the way oslo.config's
+// iniparser does, and keeps only what Gatehouse uses:
+//
+//   - [auth]: the keys of Auth (host, port, backend, backend_kwargs, …);
+//     st2's other [auth] keys (logging, sso, sso_backend, …) are ignored.
+//   - [api]: allow_origin only (st2api's own host/port are not Gatehouse's).
+//   - [gatehouse]: Gatehouse's own section; database_url sets database.url.
+//     Any other key here is recorded and reported by Validate.
+//   - [database]: st2 keeps MongoDB settings here (host, port, db_name,
+//     username, password), which are ignored. Only a url that is a
+//     sqlite: or postgres:// URL is taken, and [gatehouse] database_url
+//     wins over it.
+//   - every other section ([DEFAULT], [rbac], [messaging], [content],
+//     [system_user], [coordination], …) is ignored without error.
+//
+// Syntax, following oslo.config:
+//
+//   - lines starting with # or ; are comments; there are no inline
+//     comments ("a = b # c" has the value "b # c", as in st2);
+//   - "key = value" or "key: value"; keys and section names are
+//     case-insensitive here;
+//   - a value wrapped in matching single or double quotes loses them;
+//   - a line starting with whitespace continues the previous value (joined
+//     with a newline); a blank line ends it;
+//   - "$$" is a literal "$". oslo.config would substitute "$name" or
+//     "${name}" with another option's value; Gatehouse leaves such a
+//     reference as it is written;
+//   - when a key appears twice, the last value wins.
+//
+// Values stay strings; Load's decode hooks turn them into booleans
+// (True/False/yes/no/on/off/1/0), numbers, lists (comma-separated) and
+// backend_kwargs (JSON).
+
+// iniCodec is registered with viper for the "ini" format.
+type iniCodec struct{}
+
+// Decode implements viper.Decoder.
+func (iniCodec) Decode(b []byte, v map[string]any) error {
+	sections, err := parseINI(b)
+	if err != nil {
+		return err
+	}
+	for k, val := range iniToConfigMap(sections) {
+		v[k] = val
+	}
+	return nil
+}
+
+// Encode implements viper.Encoder; Gatehouse never writes INI files.
+func (iniCodec) Encode(map[string]any) ([]byte, error) {
+	return nil, errors.New("config: writing INI files is not supported")
+}
+
+// iniSections maps a lower-cased section name to its keys and raw values.
+type iniSections map[string]map[string]string
+
+// parseINI parses b with oslo.config's iniparser rules (see above).
+func parseINI(b []byte) (iniSections, error) {
+	out := iniSections{}
+	var (
+		section string
+		key     string
+		value   []string
+		lineno  int
+	)
+	flush := func() {
+		if key != "" {
+			out[section][key] = unquoteINI(strings.Join(value, "\n"))
+		}
+		key, value = "", nil
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		lineno++
+		line := strings.TrimRight(sc.Text(), " \t\r")
+		if lineno == 1 {
+			line = strings.TrimPrefix(line, "\ufeff")
+		}
+		switch {
+		case line == "":
+			flush()
+		case line[0] == ' ' || line[0] == '\t':
+			if key == "" {
+				return nil, fmt.Errorf("ini line %d: unexpected continuation line", lineno)
+			}
+			value = append(value, strings.TrimLeft(line, " \t"))
+		case line[0] == '#' || line[0] == ';':
+			flush()
+		case line[0] == '[':
+			flush()
+			if !strings.HasSuffix(line, "]") || len(line) < 3 {
+				return nil, fmt.Errorf("ini line %d: invalid section header %q", lineno, line)
+			}
+			section = strings.ToLower(strings.TrimSpace(line[1 : len(line)-1]))
+			if out[section] == nil {
+				out[section] = map[string]string{}
+			}
+		default:
+			flush()
+			k, v, err := splitINIAssignment(line)
+			if err != nil {
+				return nil, fmt.Errorf("ini line %d: %w", lineno, err)
+			}
+			if section == "" {
+				return nil, fmt.Errorf("ini line %d: %q is outside any [section]", lineno, k)
+			}
+			key, value = strings.ToLower(k), []string{v}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("ini: %w", err)
+	}
+	flush()
+	return out, nil
+}
+
+// splitINIAssignment splits at the first "=" or ":", whichever comes first.
+func splitINIAssignment(line string) (key, value string, err error) {
+	i := strings.IndexAny(line, "=:")
+	if i < 0 {
+		return "", "", fmt.Errorf("expected key = value, got %q", line)
+	}
+	key = strings.TrimSpace(line[:i])
+	if key == "" {
+		return "", "", fmt.Errorf("empty key in %q", line)
+	}
+	return key, strings.TrimSpace(line[i+1:]), nil
+}
+
+// unquoteINI strips one pair of matching surrounding quotes and turns "$$"
+// into "$".
+func unquoteINI(v string) string {
+	v = strings.TrimSpace(v)
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		v = v[1 : len(v)-1]
+	}
+	return strings.ReplaceAll(v, "$$", "$")
+}
+
+// iniToConfigMap keeps the sections and keys Gatehouse uses and lays them
+// out like the YAML file (auth.*, api.*, database.url).
+func iniToConfigMap(s iniSections) map[string]any {
+	out := map[string]any{}
+	put := func(section, key, value string) {
+		m, _ := out[section].(map[string]any)
+		if m == nil {
+			m = map[string]any{}
+			out[section] = m
+		}
+		m[key] = value
+	}
+	for _, sec := range []struct {
+		name string
+		keys map[string]bool
+	}{
+		{"auth", structKeys(Auth{})},
+		{"api", structKeys(API{})},
+	} {
+		for k, v := range s[sec.name] {
+			if sec.keys[k] {
+				put(sec.name, k, v)
+			}
+		}
+	}
+	if u, ok := s["database"]["url"]; ok && (Database{URL: u}).Driver() != "" {
+		put("database", "url", u)
+	}
+	for k, v := range s["gatehouse"] {
+		if k == "database_url" {
+			put("database", "url", v)
+			continue
+		}
+		// Unknown: left under "gatehouse" so that Load reports it.
+		put("gatehouse", k, v)
+	}
+	return out
+}

@@ -1,0 +1,376 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// EnvPrefix starts every environment variable Load reads:
+// GATEHOUSE_<SECTION>_<KEY>, e.g. GATEHOUSE_AUTH_TOKEN_TTL,
+// GATEHOUSE_DATABASE_URL.
+const EnvPrefix = "GATEHOUSE"
+
+// flagKeys maps the flags BindFlags defines to configuration keys. Every
+// flag is its key's name with "-" for "_" (database.url is --database-url).
+var flagKeys = []struct {
+	flag, key, usage string
+}{
+	{"host", "auth.host", "listen address (auth.host)"},
+	{"port", "auth.port", "listen port (auth.port)"},
+	{"mode", "auth.mode", "standalone or proxy (auth.mode)"},
+	{"backend", "auth.backend", "password backend: flat_file, pam or ldap (auth.backend)"},
+	{"backend-kwargs", "auth.backend_kwargs", `backend settings as JSON, e.g. '{"file_path": "data/htpasswd"}' (auth.backend_kwargs)`},
+	{"token-ttl", "auth.token_ttl", "default and maximum token lifetime in seconds (auth.token_ttl)"},
+	{"service-token-ttl", "auth.service_token_ttl", "service token lifetime in seconds (auth.service_token_ttl)"},
+	{"api-url", "auth.api_url", "public st2api URL returned as X-API-URL (auth.api_url)"},
+	{"use-ssl", "auth.use_ssl", "serve TLS with --cert and --key (auth.use_ssl)"},
+	{"cert", "auth.cert", "TLS certificate file (auth.cert)"},
+	{"key", "auth.key", "TLS private key file (auth.key)"},
+	{"debug", "auth.debug", "debug logging (auth.debug)"},
+	{"proxy-trusted-cidrs", "auth.proxy_trusted_cidrs", "proxies trusted in proxy mode, comma-separated (auth.proxy_trusted_cidrs)"},
+	{"admin-users", "auth.admin_users", "administrators, comma-separated (auth.admin_users)"},
+	{"service-users", "auth.service_users", "service accounts, comma-separated (auth.service_users)"},
+	{"allow-origin", "auth.allow_origin", "CORS origins, comma-separated (auth.allow_origin)"},
+	{"allowed-hosts", "auth.allowed_hosts", "accepted Host headers, comma-separated (auth.allowed_hosts)"},
+	{"database-url", "database.url", "sqlite:PATH or postgres://… (database.url)"},
+}
+
+// BindFlags defines on fs one flag per configuration key that makes sense
+// on a command line: --host, --port, --mode, --backend, --backend-kwargs,
+// --token-ttl, --service-token-ttl, --api-url, --use-ssl, --cert, --key,
+// --debug, --proxy-trusted-cidrs, --admin-users, --service-users,
+// --allow-origin, --allowed-hosts and --database-url. Defaults shown in
+// --help are Default()'s. It does not define --config: the file's path is
+// Load's first argument. It panics, like pflag, if fs already has one of
+// these flags.
+func BindFlags(fs *pflag.FlagSet) {
+	d := Default()
+	defaults := map[string]any{}
+	flatten(reflect.ValueOf(d), "", defaults)
+	for _, f := range flagKeys {
+		switch def := defaults[f.key].(type) {
+		case string:
+			fs.String(f.flag, def, f.usage)
+		case int:
+			fs.Int(f.flag, def, f.usage)
+		case bool:
+			fs.Bool(f.flag, def, f.usage)
+		case []string:
+			fs.StringSlice(f.flag, def, f.usage)
+		default: // backend_kwargs: JSON on the command line
+			fs.String(f.flag, "", f.usage)
+		}
+	}
+}
+
+// Load reads the configuration: Default(), then the file at path (none if
+// path is ""), then GATEHOUSE_* environment variables, then the flags of
+// flags that were set on the command line (flags may be nil; only the
+// flags BindFlags defines are looked at, and missing ones are skipped).
+//
+// A file ending in .yaml or .yml is YAML, .json is JSON, .conf, .ini or
+// .cfg is an st2-style INI file (see ini.go for what is read from it); any
+// other file is INI when its first line that is not blank or a comment
+// starts with "[", YAML otherwise.
+//
+// Lists (admin_users, allow_origin, …) may be written as comma-separated
+// strings anywhere: GATEHOUSE_AUTH_ADMIN_USERS=admin,ops. backend_kwargs may
+// be a map or st2's JSON string. Booleans accept oslo.config's spellings
+// (True/False, yes/no, on/off, 1/0).
+//
+// Load returns an error when the file cannot be read or parsed or a value
+// has the wrong type; it does not validate: call Config.Validate.
+func Load(path string, flags *pflag.FlagSet) (Config, error) {
+	v := viper.NewWithOptions(viper.WithDecoderRegistry(codecs()))
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	setDefaults(v)
+	if err := bindFlagSet(v, flags); err != nil {
+		return Config{}, err
+	}
+	if path != "" {
+		if err := readFile(v, path); err != nil {
+			return Config{}, err
+		}
+	}
+
+	// backend_kwargs is resolved by hand: viper merges a map-valued key
+	// key by key across layers, so an env JSON string and a file map would
+	// be mixed in random order; Get returns the one winning value.
+	backend := v.GetString("auth.backend")
+	kwargs, err := parseBackendKwargs(v.Get("auth.backend_kwargs"), backend)
+	if err != nil {
+		return Config{}, err
+	}
+
+	var (
+		cfg Config
+		md  mapstructure.Metadata
+	)
+	if err := v.Unmarshal(&cfg, func(dc *mapstructure.DecoderConfig) {
+		dc.DecodeHook = decodeHook()
+		dc.Metadata = &md
+	}); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	cfg.Auth.BackendKwargs = kwargs
+	if cfg.Auth.BackendKwargs == nil && cfg.Auth.Backend == Default().Auth.Backend {
+		cfg.Auth.BackendKwargs = defaultBackendKwargs()
+	}
+	cfg.unknownKeys = unknownKeys(md.Unused, v.AllKeys())
+	cfg.source = path
+	return cfg, nil
+}
+
+// codecs adds the INI codec to viper's built-in ones: viper 1.20 dropped
+// its own INI support.
+func codecs() viper.DecoderRegistry {
+	r := viper.NewCodecRegistry()
+	if err := r.RegisterCodec("ini", iniCodec{}); err != nil {
+		panic(err) // only fails for a nil codec
+	}
+	return r
+}
+
+// setDefaults calls SetDefault for every key of Default(): viper's
+// Unmarshal only sees environment variables for keys it already knows
+// (spf13/viper#188). backend_kwargs gets a nil default instead of its map:
+// a map default would be merged key by key into whatever the file sets
+// (handing file_path to ldap) and would hide GATEHOUSE_AUTH_BACKEND_KWARGS
+// behind GATEHOUSE_AUTH_BACKEND_KWARGS_FILE_PATH.
+func setDefaults(v *viper.Viper) {
+	defaults := map[string]any{}
+	flatten(reflect.ValueOf(Default()), "", defaults)
+	defaults["auth.backend_kwargs"] = nil
+	for k, val := range defaults {
+		v.SetDefault(k, val)
+	}
+}
+
+// flatten walks a struct's mapstructure-tagged exported fields and stores
+// every leaf under its dotted key.
+func flatten(rv reflect.Value, prefix string, out map[string]any) {
+	rt := rv.Type()
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		tag := strings.Split(f.Tag.Get("mapstructure"), ",")[0]
+		if !f.IsExported() || tag == "" || tag == "-" {
+			continue
+		}
+		key := prefix + tag
+		if f.Type.Kind() == reflect.Struct {
+			flatten(rv.Field(i), key+".", out)
+			continue
+		}
+		out[key] = rv.Field(i).Interface()
+	}
+}
+
+// structKeys returns the mapstructure names of a struct's fields.
+func structKeys(s any) map[string]bool {
+	m := map[string]any{}
+	flatten(reflect.ValueOf(s), "", m)
+	keys := make(map[string]bool, len(m))
+	for k := range m {
+		keys[k] = true
+	}
+	return keys
+}
+
+// bindFlagSet binds the flags BindFlags defines, when fs has them. viper
+// takes a bound flag's value only when it was set on the command line.
+func bindFlagSet(v *viper.Viper, fs *pflag.FlagSet) error {
+	if fs == nil {
+		return nil
+	}
+	for _, f := range flagKeys {
+		if fl := fs.Lookup(f.flag); fl != nil {
+			if err := v.BindPFlag(f.key, fl); err != nil {
+				return fmt.Errorf("config: bind --%s: %w", f.flag, err)
+			}
+		}
+	}
+	return nil
+}
+
+// readFile reads path into v, picking the format as Load documents.
+func readFile(v *viper.Viper, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	v.SetConfigType(fileFormat(path, b))
+	if err := v.ReadConfig(bytes.NewReader(b)); err != nil {
+		return fmt.Errorf("config: %s: %w", path, err)
+	}
+	return nil
+}
+
+func fileFormat(path string, b []byte) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
+		return "yaml"
+	case ".json":
+		return "json"
+	case ".conf", ".ini", ".cfg":
+		return "ini"
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(line, "\ufeff"))
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if line[0] == '[' && strings.HasSuffix(line, "]") {
+			return "ini"
+		}
+		break
+	}
+	return "yaml"
+}
+
+// parseBackendKwargs turns the winning backend_kwargs value into a map:
+// nil and "" give nil, a string is st2's JSON object, a map is copied.
+func parseBackendKwargs(raw any, backend string) (map[string]any, error) {
+	switch val := raw.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		m, err := jsonObject(val)
+		if err != nil {
+			return nil, fmt.Errorf("auth.backend_kwargs: failed to JSON parse backend settings for backend %q: %w", backend, err)
+		}
+		return m, nil
+	case map[string]any:
+		return maps.Clone(val), nil
+	}
+	return nil, fmt.Errorf("auth.backend_kwargs: want a map or a JSON object string, got %T", raw)
+}
+
+// jsonObject parses s as a JSON object; blank gives nil.
+func jsonObject(s string) (map[string]any, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("unexpected data after the JSON object")
+	}
+	if m == nil { // "null"
+		return nil, nil
+	}
+	return normalizeNumbers(m).(map[string]any), nil
+}
+
+// normalizeNumbers turns json.Number into int when it is integral, float64
+// otherwise, so backends can decode ports with mapstructure.
+func normalizeNumbers(v any) any {
+	switch val := v.(type) {
+	case json.Number:
+		if i, err := val.Int64(); err == nil {
+			return int(i)
+		}
+		f, _ := val.Float64()
+		return f
+	case map[string]any:
+		for k, e := range val {
+			val[k] = normalizeNumbers(e)
+		}
+	case []any:
+		for i, e := range val {
+			val[i] = normalizeNumbers(e)
+		}
+	}
+	return v
+}
+
+// decodeHook converts the strings env vars, flags and INI files give.
+func decodeHook() mapstructure.DecodeHookFunc {
+	return mapstructure.ComposeDecodeHookFunc(
+		stringToBoolHook,
+		stringToSliceHook,
+		stringToMapHook,
+	)
+}
+
+var (
+	stringSliceType = reflect.TypeFor[[]string]()
+	anyMapType      = reflect.TypeFor[map[string]any]()
+)
+
+// stringToBoolHook accepts oslo.config's boolean spellings.
+func stringToBoolHook(from, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String || to.Kind() != reflect.Bool {
+		return data, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(data.(string))) {
+	case "1", "t", "true", "on", "y", "yes":
+		return true, nil
+	case "0", "f", "false", "off", "n", "no", "":
+		return false, nil
+	}
+	return nil, fmt.Errorf("%q is not a boolean (want true/false, yes/no, on/off, 1/0)", data)
+}
+
+// stringToSliceHook splits "a, b,c" into [a b c]; "" is an empty list.
+func stringToSliceHook(from, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String || to != stringSliceType {
+		return data, nil
+	}
+	out := []string{}
+	for item := range strings.SplitSeq(data.(string), ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out, nil
+}
+
+// stringToMapHook parses a JSON object string (backend_kwargs). Load has
+// already parsed the winning value with a better message; this only keeps
+// Unmarshal from failing on it.
+func stringToMapHook(from, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String || to != anyMapType {
+		return data, nil
+	}
+	return jsonObject(data.(string))
+}
+
+// unknownKeys turns mapstructure's unused keys into the sorted list
+// Validate reports. mapstructure names an unknown section ("databse"), not
+// what is in it; the leaves are more useful ("databse.url",
+// "gatehouse.databse_url"). Keys under backend_kwargs never appear: the map
+// takes them all.
+func unknownKeys(unused, allKeys []string) []string {
+	var out []string
+	for _, k := range unused {
+		n := len(out)
+		for _, leaf := range allKeys {
+			if strings.HasPrefix(leaf, k+".") {
+				out = append(out, leaf)
+			}
+		}
+		if len(out) == n {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,278 @@
+package config
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// FieldError is one problem with one configuration key.
+type FieldError struct {
+	Key string // dotted key, e.g. "auth.port"
+	Err error
+}
+
+// Error returns "key: problem".
+func (e *FieldError) Error() string { return e.Key + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying problem, e.g. an *fs.PathError for an
+// unreadable certificate.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// ValidationError is what Validate returns: every problem it found.
+type ValidationError struct {
+	Problems []*FieldError
+}
+
+// Error lists the problems one per line.
+func (e *ValidationError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns the problems, so errors.Is and errors.As look at each.
+func (e *ValidationError) Unwrap() []error {
+	out := make([]error, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = p
+	}
+	return out
+}
+
+// problems collects FieldErrors.
+type problems []*FieldError
+
+func (p *problems) add(key, format string, args ...any) {
+	*p = append(*p, &FieldError{Key: key, Err: fmt.Errorf(format, args...)})
+}
+
+func (p *problems) addErr(key string, err error) {
+	*p = append(*p, &FieldError{Key: key, Err: err})
+}
+
+// Validate checks the configuration and reports every problem at once as a
+// *ValidationError whose lines each start with the key at fault:
+//
+//   - unknown keys in a YAML file (typo protection; st2 INI files are not
+//     checked beyond their [gatehouse] section),
+//   - auth.backend not in knownBackends (the names the backend registry
+//     holds; a nil or empty knownBackends skips this check),
+//   - auth.mode other than standalone or proxy (st2's message),
+//   - auth.token_ttl or auth.service_token_ttl below 1, auth.port (0 picks a free port) outside
+//     1..65535, an empty auth.host, an auth.api_url that is not an absolute
+//     URL,
+//   - auth.use_ssl with auth.cert or auth.key missing, unreadable or not a
+//     matching PEM key pair,
+//   - an auth.proxy_trusted_cidrs entry that is neither a CIDR nor an IP,
+//   - auth.allow_origin / api.allow_origin entries that are not "*" or
+//     scheme://host[:port], auth.allowed_hosts entries that are not
+//     host[:port],
+//   - a blank entry in auth.admin_users or auth.service_users,
+//   - database.url that is empty or neither sqlite:PATH nor postgres://….
+//
+// backend_kwargs are not checked here: each backend's factory rejects
+// settings it does not know. Validate returns nil when all is well.
+func (c Config) Validate(knownBackends []string) error {
+	var p problems
+	for _, k := range c.unknownKeys {
+		if c.source != "" {
+			p.add(k, "unknown key in %s", c.source)
+		} else {
+			p.add(k, "unknown key")
+		}
+	}
+	c.Auth.validate(&p, knownBackends)
+	validateOrigins(&p, "api.allow_origin", c.API.AllowOrigin)
+	c.Database.validate(&p)
+	if len(p) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: p}
+}
+
+func (a Auth) validate(p *problems, knownBackends []string) {
+	if strings.TrimSpace(a.Host) == "" {
+		p.add("auth.host", "must not be empty")
+	}
+	if a.Port < 0 || a.Port > 65535 {
+		p.add("auth.port", "must be between 0 (any free port) and 65535, got %d", a.Port)
+	}
+	if a.Mode != ModeStandalone && a.Mode != ModeProxy {
+		p.add("auth.mode", "Invalid auth mode %q specified in the config. Valid modes are: %s, %s",
+			a.Mode, ModeProxy, ModeStandalone)
+	}
+	switch {
+	case a.Backend == "":
+		p.add("auth.backend", "must not be empty")
+	case len(knownBackends) > 0 && !slices.Contains(knownBackends, a.Backend):
+		known := slices.Sorted(slices.Values(knownBackends))
+		p.add("auth.backend", "unknown backend %q (known: %s)", a.Backend, strings.Join(known, ", "))
+	}
+	if a.TokenTTL < 1 {
+		p.add("auth.token_ttl", "must be at least 1 second, got %d", a.TokenTTL)
+	}
+	if a.ServiceTokenTTL < 1 {
+		p.add("auth.service_token_ttl", "must be at least 1 second, got %d", a.ServiceTokenTTL)
+	}
+	if a.APIURL != "" {
+		if u, err := url.Parse(a.APIURL); err != nil || u.Scheme == "" || u.Host == "" {
+			p.add("auth.api_url", "%q is not an absolute URL such as https://st2.example.com", a.APIURL)
+		}
+	}
+	if a.UseSSL {
+		a.validateTLS(p)
+	}
+	for _, s := range a.ProxyTrustedCIDRs {
+		if _, err := parsePrefix(s); err != nil {
+			p.addErr("auth.proxy_trusted_cidrs", err)
+		}
+	}
+	validateNames(p, "auth.admin_users", a.AdminUsers)
+	validateNames(p, "auth.service_users", a.ServiceUsers)
+	validateOrigins(p, "auth.allow_origin", a.AllowOrigin)
+	for _, h := range a.AllowedHosts {
+		if err := checkHost(h); err != nil {
+			p.addErr("auth.allowed_hosts", err)
+		}
+	}
+}
+
+// validateTLS checks what st2auth checks at start (the files exist) and
+// that they form a key pair, so a bad file fails now rather than at the
+// first TLS handshake.
+func (a Auth) validateTLS(p *problems) {
+	var certPEM, keyPEM []byte
+	read := func(key, path string) []byte {
+		if path == "" {
+			p.add(key, "required when auth.use_ssl is true")
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			p.addErr(key, err) // "open /x: no such file or directory"
+			return nil
+		}
+		return b
+	}
+	certPEM = read("auth.cert", a.Cert)
+	keyPEM = read("auth.key", a.Key)
+	if certPEM == nil || keyPEM == nil {
+		return
+	}
+	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
+		p.addErr("auth.cert", fmt.Errorf("with auth.key %s: %w", a.Key, err))
+	}
+}
+
+func validateNames(p *problems, key string, names []string) {
+	for _, n := range names {
+		if strings.TrimSpace(n) == "" {
+			p.add(key, "contains an empty user name")
+			return
+		}
+	}
+}
+
+func validateOrigins(p *problems, key string, origins []string) {
+	for _, o := range origins {
+		if err := checkOrigin(o); err != nil {
+			p.addErr(key, err)
+		}
+	}
+}
+
+// checkOrigin accepts "*" or scheme://host[:port] with an optional
+// trailing "/" (which AllowedOrigins drops).
+func checkOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Hostname() == "" ||
+		u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q is not an origin (want scheme://host[:port] or *)", o)
+	}
+	return nil
+}
+
+// checkHost accepts host or host:port, where host is a DNS name or an IP
+// address ([::1]:9100 for IPv6 with a port).
+func checkHost(h string) error {
+	bad := fmt.Errorf("%q is not a host name or host:port", h)
+	if h == "" || strings.ContainsAny(h, "/@ \t*") {
+		return bad
+	}
+	host := h
+	if hp, port, err := net.SplitHostPort(h); err == nil {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return bad
+		}
+		host = hp
+	} else if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		host = h[1 : len(h)-1]
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return nil
+	}
+	if !isDNSName(host) {
+		return bad
+	}
+	return nil
+}
+
+func isDNSName(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (d Database) validate(p *problems) {
+	u := strings.TrimSpace(d.URL)
+	switch d.Driver() {
+	case DriverSQLite:
+		path := strings.TrimPrefix(u[len("sqlite:"):], "//")
+		if path == "" {
+			p.add("database.url", "sqlite: URL has no path (want sqlite:RELATIVE/PATH or sqlite:///ABSOLUTE/PATH)")
+		}
+	case DriverPostgres:
+		if _, err := url.Parse(u); err != nil {
+			var uerr *url.Error
+			if errors.As(err, &uerr) {
+				err = uerr.Err // url.Error repeats the URL, password and all
+			}
+			p.add("database.url", "invalid postgres URL: %v", err)
+		}
+	default:
+		if u == "" {
+			p.add("database.url", "must not be empty")
+			return
+		}
+		scheme, _, ok := strings.Cut(u, ":")
+		if !ok {
+			scheme = ""
+		}
+		p.add("database.url", "unsupported scheme %q (want sqlite:PATH or postgres://…)", scheme)
+	}
+}
