@@ -1,0 +1,70 @@
+package authn
+
+import (
+	"net/http"
+	"net/url"
+)
+
+// Kind says whether a credential is an access token or an API key.
+type Kind string
+
+// The two kinds of credential, named as st2 names them in auth_info.method.
+const (
+	KindToken  Kind = "authentication token"
+	KindAPIKey Kind = "API key"
+)
+
+// Location says where a credential was found, as st2 reports it.
+type Location string
+
+// Credential locations.
+const (
+	InHeader Location = "header"
+	InQuery  Location = "query"
+)
+
+// Header and query parameter names, from st2common/constants/auth.py.
+const (
+	HeaderToken  = "X-Auth-Token"
+	HeaderAPIKey = "St2-Api-Key"
+	QueryToken   = "x-auth-token"
+	QueryAPIKey  = "st2-api-key"
+)
+
+// Credential is a token or key read from a request.
+type Credential struct {
+	Kind     Kind
+	Location Location
+	Value    string
+}
+
+// Extract reads the request's credential in st2's order: header X-Auth-Token,
+// header St2-Api-Key, query x-auth-token, query st2-api-key. The first
+// non-empty one wins and is the only one that counts: a bad token next to a
+// good key is a bad request, as in st2. ok is false when none is present.
+func Extract(r *http.Request) (c Credential, ok bool) {
+	if v := r.Header.Get(HeaderToken); v != "" {
+		return Credential{KindToken, InHeader, v}, true
+	}
+	if v := r.Header.Get(HeaderAPIKey); v != "" {
+		return Credential{KindAPIKey, InHeader, v}, true
+	}
+	return ExtractQuery(r.URL.RawQuery)
+}
+
+// ExtractQuery reads a credential from a raw query string alone (the webhook
+// fallback, also used for the X-Original-URI of a forward-auth request).
+// Query names are matched exactly, lower case, as st2 does.
+func ExtractQuery(rawQuery string) (c Credential, ok bool) {
+	if rawQuery == "" {
+		return Credential{}, false
+	}
+	q, _ := url.ParseQuery(rawQuery) // keeps the pairs it could parse
+	if v := q.Get(QueryToken); v != "" {
+		return Credential{KindToken, InQuery, v}, true
+	}
+	if v := q.Get(QueryAPIKey); v != "" {
+		return Credential{KindAPIKey, InQuery, v}, true
+	}
+	return Credential{}, false
+}

@@ -1,0 +1,172 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"mime"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// maxBodyBytes caps every request body.
+const maxBodyBytes = 64 << 10
+
+// readObject reads a request body as st2's router does: no body, or an empty
+// body with no or a JSON content type, is {}; a JSON body must be an object;
+// a form body is parsed as a query string, each key holding a list of
+// strings (so "ttl=60" later fails validation, as in st2); any other content
+// type is refused.
+func readObject(r *http.Request) (map[string]any, error) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err // *http.MaxBytesError becomes 413
+	}
+	ct := r.Header.Get("Content-Type")
+	mt := ""
+	if ct != "" {
+		if mt, _, err = mime.ParseMediaType(ct); err != nil {
+			return nil, badRequest("Failed to parse request body: Unsupported Content-Type: %q", ct)
+		}
+	}
+	switch {
+	case mt == "" || mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		return decodeJSONObject(raw)
+	case mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data":
+		return decodeForm(raw)
+	default:
+		return nil, badRequest("Failed to parse request body: Unsupported Content-Type: %q", ct)
+	}
+}
+
+func decodeJSONObject(raw []byte) (map[string]any, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return map[string]any{}, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, badRequest("Failed to parse request body: %s", jsonErrorText(err))
+	}
+	if dec.More() {
+		return nil, badRequest("Failed to parse request body: extra data after JSON value")
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, badRequest("%s is not of type 'object'", pyRepr(v))
+	}
+	return obj, nil
+}
+
+// jsonErrorText keeps the decoder's explanation but never echoes the body.
+func jsonErrorText(err error) string {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return fmt.Sprintf("invalid JSON at offset %d", syn.Offset)
+	}
+	return "invalid JSON"
+}
+
+func decodeForm(raw []byte) (map[string]any, error) {
+	q, err := url.ParseQuery(string(raw))
+	if err != nil {
+		return nil, badRequest("Failed to parse request body: invalid form encoding")
+	}
+	obj := make(map[string]any, len(q))
+	for k, vs := range q {
+		list := make([]any, len(vs))
+		for i, v := range vs {
+			list[i] = v
+		}
+		obj[k] = list
+	}
+	return obj, nil
+}
+
+// pyRepr writes a decoded JSON value as Python's repr would, so that
+// validation messages read like st2's jsonschema messages
+// ('abc' is not of type 'integer', 'null').
+func pyRepr(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case json.Number:
+		return x.String()
+	case string:
+		if strings.Contains(x, "'") && !strings.Contains(x, `"`) {
+			return `"` + x + `"`
+		}
+		return "'" + strings.ReplaceAll(x, "'", `\'`) + "'"
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = pyRepr(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = pyRepr(k) + ": " + pyRepr(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// ParseTTL validates the "ttl" member of a token request the way st2's
+// schema does ({"type": ["integer", "null"], "minimum": 1}). present is false
+// for a missing or null ttl (use the default). The value is returned as a
+// big integer because clients may send any number of digits; the caller
+// compares it with the maximum and reports it verbatim.
+func ParseTTL(v any, present bool) (ttl *big.Int, set bool, err error) {
+	if !present || v == nil {
+		return nil, false, nil
+	}
+	n, ok := v.(json.Number)
+	if !ok || !isJSONInteger(string(n)) {
+		return nil, false, badRequest("%s is not of type 'integer', 'null'", pyRepr(v))
+	}
+	ttl, ok = new(big.Int).SetString(string(n), 10)
+	if !ok {
+		return nil, false, badRequest("%s is not of type 'integer', 'null'", pyRepr(v))
+	}
+	if ttl.Sign() < 1 {
+		return nil, false, badRequest("%s is less than the minimum of 1", ttl.String())
+	}
+	return ttl, true, nil
+}
+
+// isJSONInteger reports whether a JSON number literal is written as an
+// integer: JSON Schema draft 4, which st2 uses, treats 1.0 and 1e2 as numbers
+// that are not integers.
+func isJSONInteger(s string) bool {
+	if strings.HasPrefix(s, "-") {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,70 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/authn"
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+	"github.com/gatehouse-auth/gatehouse/pkg/token"
+)
+
+// Principal is an authenticated caller.
+type Principal struct {
+	User     string
+	Groups   []string
+	Kind     authn.Kind
+	Location authn.Location
+	// TokenHash is set for a token; KeyID for an API key.
+	TokenHash string
+	KeyID     string
+	IssuedAt  time.Time
+	// ExpiresAt is zero for API keys, which never expire.
+	ExpiresAt time.Time
+	Metadata  map[string]any
+}
+
+// authenticate checks the request's token or API key and answers with st2's
+// 401 texts. Store failures are returned as they are (503).
+func (s *Server) authenticate(r *http.Request) (Principal, error) {
+	cred, ok := authn.Extract(r)
+	if !ok {
+		return Principal{}, errNoCredential
+	}
+	return s.check(r, cred)
+}
+
+// check validates one credential.
+func (s *Server) check(r *http.Request, cred authn.Credential) (Principal, error) {
+	ctx, cancel := s.storeCtx(r)
+	defer cancel()
+	if cred.Kind == authn.KindAPIKey {
+		k, err := s.cfg.Store.APIKeyByHash(ctx, token.HashAPIKey(cred.Value))
+		if err != nil {
+			return Principal{}, notFoundAs(err, errUnauthorized)
+		}
+		if !k.Enabled {
+			return Principal{}, errKeyDisabled
+		}
+		return Principal{User: k.User, Kind: cred.Kind, Location: cred.Location,
+			KeyID: k.ID, IssuedAt: k.CreatedAt, Metadata: k.Metadata}, nil
+	}
+	t, err := s.cfg.Store.TokenByHash(ctx, token.HashToken(cred.Value))
+	if err != nil {
+		return Principal{}, notFoundAs(err, errUnauthorized)
+	}
+	if !t.ExpiresAt.After(s.now()) {
+		return Principal{}, errTokenExpired
+	}
+	return Principal{User: t.User, Groups: t.Groups, Kind: cred.Kind, Location: cred.Location,
+		TokenHash: t.Hash, IssuedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Metadata: t.Metadata}, nil
+}
+
+// notFoundAs replaces store.ErrNotFound with e and keeps other errors.
+func notFoundAs(err error, e *Error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return e
+	}
+	return err
+}

@@ -1,0 +1,174 @@
+// Package httpapi serves Gatehouse's HTTP API: st2's token and API key
+// routes, and the health routes.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+)
+
+// Config is what the HTTP API needs. Store, Backend and Logger are required.
+type Config struct {
+	Store   store.Store
+	Backend backend.Backend
+	Logger  *slog.Logger
+
+	// TokenTTL is the default and maximum lifetime of a user's token.
+	TokenTTL time.Duration
+	// ServiceTokenTTL is the lifetime of a service account's token.
+	ServiceTokenTTL time.Duration
+	// APIURL is sent as X-API-URL with every issued token.
+	APIURL string
+	// AdminUsers manage everyone's API keys and tokens.
+	AdminUsers []string
+	// ServiceUsers may ask for tokens on behalf of other users.
+	ServiceUsers []string
+	// StoreTimeout bounds every database call of a request (default 2 s),
+	// so that a stopped or frozen database is a quick 503.
+	StoreTimeout time.Duration
+	// Now returns the current time; tests set it. Default time.Now.
+	Now func() time.Time
+}
+
+// Server is the Gatehouse HTTP API. It is an http.Handler.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	router  chi.Router
+	handler http.Handler
+	now     func() time.Time
+	// draining is set when shutdown starts, so /readyz turns 503 before
+	// the listener closes and load balancers stop sending traffic.
+	draining atomic.Bool
+}
+
+// NewServer builds the API over cfg.
+func NewServer(cfg Config) *Server {
+	if cfg.StoreTimeout <= 0 {
+		cfg.StoreTimeout = 2 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = 24 * time.Hour
+	}
+	if cfg.ServiceTokenTTL <= 0 {
+		cfg.ServiceTokenTTL = cfg.TokenTTL
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: func() time.Time { return cfg.Now().UTC() }}
+	s.router = s.routes()
+	s.handler = s.router
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// StartDraining makes /readyz answer 503 from now on.
+func (s *Server) StartDraining() { s.draining.Store(true) }
+
+// tokenPaths are where st2 clients post for a token; validate sits below each.
+var tokenPaths = []string{"/auth/v1/tokens", "/auth/tokens", "/v1/tokens", "/tokens"}
+
+// apiKeyPaths are where st2 clients manage API keys.
+var apiKeyPaths = []string{"/api/v1/apikeys", "/v1/apikeys", "/auth/v1/apikeys"}
+
+// DefaultAPIURL is st2's X-API-URL when none is configured.
+const DefaultAPIURL = "http://127.0.0.1:9101"
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(s.requestID, s.recoverer, s.accessLog, stripOneSlash, limitBody)
+	r.NotFound(s.notFound)
+	r.MethodNotAllowed(s.notFound) // st2 answers a wrong method with 404 too
+	for _, p := range tokenPaths {
+		r.Post(p, s.handle(s.issueToken))
+		r.Post(p+"/validate", s.handle(s.validateToken))
+	}
+	for _, p := range apiKeyPaths {
+		r.Get(p, s.handle(s.listAPIKeys))
+		r.Post(p, s.handle(s.createAPIKey))
+		r.Get(p+"/{ref}", s.handle(s.getAPIKey))
+		r.Put(p+"/{ref}", s.handle(s.updateAPIKey))
+		r.Delete(p+"/{ref}", s.handle(s.deleteAPIKey))
+	}
+	r.Get("/healthz", s.handle(s.healthz))
+	r.Get("/readyz", s.handle(s.readyz))
+	return r
+}
+
+// handlerFunc is the shape of every handler: errors are values, written once.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, errNotFound)
+}
+
+// storeCtx bounds one database call.
+func (s *Server) storeCtx(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), s.cfg.StoreTimeout)
+}
+
+func (s *Server) isAdmin(user string) bool   { return slices.Contains(s.cfg.AdminUsers, user) }
+func (s *Server) isService(user string) bool { return slices.Contains(s.cfg.ServiceUsers, user) }
+
+// stripOneSlash tolerates one trailing slash, as st2's router does.
+func stripOneSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = p[:len(p)-1]
+			r2.URL.RawPath = ""
+			if rctx := chi.RouteContext(r.Context()); rctx != nil {
+				rctx.RoutePath = r2.URL.Path
+			}
+			r = r2
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody caps request bodies.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxBodyBytes {
+			writeJSON(w, http.StatusRequestEntityTooLarge, faultBody{msgBodyTooLarge})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Walk calls fn for every route, for the test that compares the router with
+// api/openapi.yaml.
+func (s *Server) Walk(fn chi.WalkFunc) error {
+	return chi.Walk(s.router, fn)
+}
