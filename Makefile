@@ -1,0 +1,33 @@
+# Gatehouse. `make run` serves on the embedded default; `make test` runs
+# everything against real parts (PostgreSQL, SQLite, …) started by scripts/.
+GO       ?= go
+BIN      := bin/gatehouse
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+# PAM is built in when libpam's headers are present.
+TAGS     ?= $(shell test -f /usr/include/security/pam_appl.h && echo pam)
+BENCHTIME ?= 2s
+
+.PHONY: all build run test vet bench clean
+
+all: build
+
+build:
+	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
+
+run: build
+	./$(BIN) serve
+
+vet:
+	$(GO) vet -tags '$(TAGS)' ./...
+
+test: vet
+	TAGS='$(TAGS)' scripts/test.sh
+
+bench:
+	TAGS='$(TAGS)' BENCHTIME='$(BENCHTIME)' scripts/bench.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/backend/htpasswd"
+	"github.com/gatehouse-auth/gatehouse/pkg/config"
+)
+
+func newHtpasswdCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "htpasswd",
+		Short: "Manage users of the flat_file backend (bcrypt)",
+	}
+	cmd.PersistentFlags().String("file", "", "htpasswd file (default: the configured flat_file file_path)")
+	cmd.PersistentFlags().Int("cost", htpasswd.DefaultCost, "bcrypt cost")
+	cmd.AddCommand(&cobra.Command{
+		Use:   "set USER",
+		Short: "Add a user or change a password; the password is read from a prompt, or from stdin",
+		Args:  cobra.ExactArgs(1),
+		RunE:  htpasswdSet,
+	}, &cobra.Command{
+		Use:   "delete USER",
+		Short: "Remove a user",
+		Args:  cobra.ExactArgs(1),
+		RunE:  htpasswdDelete,
+	})
+	return cmd
+}
+
+// htpasswdPath is --file, or the configured flat_file path.
+func htpasswdPath(cmd *cobra.Command) (string, error) {
+	if p, _ := cmd.Flags().GetString("file"); p != "" {
+		return p, nil
+	}
+	path, _ := cmd.Flags().GetString("config")
+	cfg, err := config.Load(path, nil)
+	if err != nil {
+		return "", err
+	}
+	p, _ := cfg.Auth.BackendKwargs["file_path"].(string)
+	if p == "" {
+		return "", errors.New("no htpasswd file: pass --file or configure backend_kwargs.file_path")
+	}
+	return p, nil
+}
+
+func htpasswdSet(cmd *cobra.Command, args []string) error {
+	path, err := htpasswdPath(cmd)
+	if err != nil {
+		return err
+	}
+	password, err := readNewPassword(cmd.InOrStdin(), cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	cost, _ := cmd.Flags().GetInt("cost")
+	if err := htpasswd.SetUser(path, args[0], password, cost); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "password set for %s in %s\n", args[0], path)
+	return nil
+}
+
+func htpasswdDelete(cmd *cobra.Command, args []string) error {
+	path, err := htpasswdPath(cmd)
+	if err != nil {
+		return err
+	}
+	found, err := htpasswd.DeleteUser(path, args[0])
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("user %s not found in %s", args[0], path)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "deleted %s from %s\n", args[0], path)
+	return nil
+}
+
+// readNewPassword prompts twice on a terminal, or reads one line from a pipe.
+func readNewPassword(in io.Reader, prompt io.Writer) (string, error) {
+	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		first, err := promptPassword(f, prompt, "New password: ")
+		if err != nil {
+			return "", err
+		}
+		again, err := promptPassword(f, prompt, "Repeat password: ")
+		if err != nil {
+			return "", err
+		}
+		if first != again {
+			return "", errors.New("passwords do not match")
+		}
+		return first, nonEmpty(first)
+	}
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	password := strings.TrimRight(line, "\r\n")
+	return password, nonEmpty(password)
+}
+
+func promptPassword(f *os.File, prompt io.Writer, text string) (string, error) {
+	fmt.Fprint(prompt, text)
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(prompt)
+	return string(b), err
+}
+
+func nonEmpty(password string) error {
+	if password == "" {
+		return errors.New("empty password")
+	}
+	return nil
+}

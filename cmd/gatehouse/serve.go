@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
+	"github.com/gatehouse-auth/gatehouse/pkg/config"
+	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+	"github.com/gatehouse-auth/gatehouse/pkg/store/storeopen"
+)
+
+func newServeCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the authentication service",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, newLogger(cfg.Auth.Debug), nil)
+		},
+	}
+	config.BindFlags(cmd.Flags())
+	return cmd
+}
+
+// loadConfig reads --config, the environment and the command's flags, and
+// validates the result against the backends this binary has.
+func loadConfig(cmd *cobra.Command) (config.Config, error) {
+	path, _ := cmd.Flags().GetString("config")
+	cfg, err := config.Load(path, cmd.Flags())
+	if err != nil {
+		return cfg, err
+	}
+	if err := cfg.Validate(newRegistry().Names()); err != nil {
+		return cfg, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
+func newLogger(debug bool) *slog.Logger {
+	level := slog.LevelInfo
+	if debug {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// serve runs the service until ctx is done. When ready is not nil it gets
+// the listening address once the service accepts connections.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- net.Addr) error {
+	if err := firstRun(cfg, os.Stderr); err != nil {
+		return err
+	}
+	b, err := newRegistry().Open(cfg.Auth.Backend, cfg.Auth.BackendKwargs, log)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg.Database.URL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	api := httpapi.NewServer(apiConfig(cfg, st, b, log))
+	srv, err := newHTTPServer(cfg, api, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Auth.Host, strconv.Itoa(cfg.Auth.Port)))
+	if err != nil {
+		return err
+	}
+	return run(ctx, srv, ln, api, log, ready)
+}
+
+// openStore opens the database and applies migrations, giving up after a
+// bounded time so a wrong URL fails the start instead of hanging.
+func openStore(ctx context.Context, url string) (store.Store, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	st, err := storeopen.Open(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return st, nil
+}
+
+func apiConfig(cfg config.Config, st store.Store, b backend.Backend, log *slog.Logger) httpapi.Config {
+	return httpapi.Config{
+		Store:           st,
+		Backend:         b,
+		Logger:          log,
+		TokenTTL:        time.Duration(cfg.Auth.TokenTTL) * time.Second,
+		ServiceTokenTTL: time.Duration(cfg.Auth.ServiceTokenTTL) * time.Second,
+		APIURL:          cfg.Auth.EffectiveAPIURL(),
+		AdminUsers:      cfg.Auth.AdminUsers,
+		ServiceUsers:    cfg.Auth.ServiceUsers,
+	}
+}
+
+// Server limits. Header bytes are capped far below Go's 1 MiB default: a
+// Basic header and a token fit in a few hundred bytes.
+const (
+	maxHeaderBytes    = 16 << 10
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 120 * time.Second
+	shutdownTimeout   = 30 * time.Second
+)
+
+func newHTTPServer(cfg config.Config, h http.Handler, log *slog.Logger) (*http.Server, error) {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if !cfg.Auth.UseSSL {
+		return srv, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.Auth.Cert, cfg.Auth.Key)
+	if err != nil {
+		return nil, fmt.Errorf("auth.cert/auth.key: %w", err)
+	}
+	srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	return srv, nil
+}
+
+// run serves on ln until ctx is done, then turns readiness off and lets
+// in-flight requests finish.
+func run(ctx context.Context, srv *http.Server, ln net.Listener, api *httpapi.Server, log *slog.Logger, ready chan<- net.Addr) error {
+	errc := make(chan error, 1)
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.Bool("tls", srv.TLSConfig != nil))
+	if ready != nil {
+		ready <- ln.Addr()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	api.StartDraining()
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
