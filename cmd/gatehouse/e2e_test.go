@@ -193,3 +193,86 @@ func requireIntegration(t *testing.T, why string) {
 	}
 	t.Skip(why)
 }
+
+// TestSIGTERMFinishesInFlightRequests sends SIGTERM while a slow login (bcrypt
+// cost 14) is in flight: the login still gets its 201 and the process exits 0.
+func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
+	dir := t.TempDir()
+	htpasswdPath := filepath.Join(dir, "users")
+	set := exec.Command(binary, "htpasswd", "set", "slow", "--file", htpasswdPath, "--cost", "14")
+	set.Stdin = strings.NewReader("slow-password\n")
+	if out, err := set.CombinedOutput(); err != nil {
+		t.Fatalf("htpasswd set: %v %s", err, out)
+	}
+	cfg := filepath.Join(dir, "gatehouse.yaml")
+	writeFile(t, cfg, fmt.Sprintf("auth:\n  port: 0\n  backend_kwargs: {file_path: %s}\ndatabase:\n  url: sqlite:%s/db\n", htpasswdPath, dir))
+	p := startGatehouse(t, dir, nil, "serve", "--config", cfg)
+
+	type result struct {
+		code int
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", p.URL+"/auth/v1/tokens", nil)
+		req.SetBasicAuth("slow", "slow-password")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		done <- result{code: resp.StatusCode}
+	}()
+	time.Sleep(200 * time.Millisecond) // the login is hashing now
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || r.code != http.StatusCreated {
+		t.Fatalf("in-flight login: %d %v; stderr:\n%s", r.code, r.err, p.Stderr())
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	if !strings.Contains(p.Stderr(), "shutting down") {
+		t.Errorf("no shutdown log:\n%s", p.Stderr())
+	}
+}
+
+// TestRefusesBadConfiguration checks that every problem is reported at once,
+// each with its key, and that the service does not start.
+func TestRefusesBadConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "bad.yaml")
+	writeFile(t, cfg, "auth:\n  backend: nosuch\n  token_ttl: 0\n  use_ssl: true\n  cert: /nonexistent.pem\n  key: /nonexistent.key\n")
+	out, err := exec.Command(binary, "serve", "--config", cfg).CombinedOutput()
+	if err == nil {
+		t.Fatal("started with a bad configuration")
+	}
+	for _, want := range []string{"auth.backend", "nosuch", "auth.token_ttl", "auth.cert"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	kw := filepath.Join(dir, "kw.yaml")
+	writeFile(t, kw, "auth:\n  backend_kwargs: {file_path: x, colour: red}\n")
+	out, err = exec.Command(binary, "serve", "--config", kw).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "colour") {
+		t.Errorf("unknown backend kwarg accepted: %v\n%s", err, out)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, err := exec.Command(binary, "version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "gatehouse ") {
+		t.Fatalf("%v %s", err, out)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -227,7 +227,13 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// ?user= (st2 apikey list -u) narrows the list; only admins may name
+	// someone else. Everyone else only ever sees their own keys.
+	f.User = r.URL.Query().Get("user")
 	if !admin {
+		if f.User != "" && f.User != p.User {
+			return newError(http.StatusForbidden, "User %q may not list API keys of user %q.", p.User, f.User)
+		}
 		f.User = p.User
 	}
 	ctx, cancel := s.storeCtx(r)
@@ -236,9 +242,13 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	show := admin && isTrue(r.URL.Query().Get("show_secrets"))
 	out := make([]apiKeyJSON, len(keys))
 	for i, k := range keys {
 		out[i] = maskedKey(k)
+		if show { // st2 apikey list --show-secrets, for export
+			out[i].KeyHash, out[i].UID = k.KeyHash, "api_key:"+k.KeyHash
+		}
 	}
 	w.Header().Set("X-Total-Count", strconv.Itoa(total))
 	w.Header().Set("X-Limit", strconv.Itoa(f.Limit))
@@ -377,4 +387,10 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// isTrue reads a query flag as st2 does (show_secrets=True).
+func isTrue(v string) bool {
+	b, err := strconv.ParseBool(v)
+	return err == nil && b
 }

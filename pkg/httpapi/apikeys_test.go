@@ -223,3 +223,65 @@ func TestAPIKeyImportFromST2(t *testing.T) {
 		t.Fatalf("bad hash: %d %s", r.status, r.body)
 	}
 }
+
+func TestAPIKeyListUserFilterAndShowSecrets(t *testing.T) {
+	h := newHarness(t)
+	joe, admin := h.tokenFor("joe"), h.tokenFor("admin")
+	joeKey := h.createKey(joe, `{}`)["key"].(string)
+	h.createKey(admin, `{}`)
+	tests := []struct {
+		name, query, caller string
+		status, count       int
+		wantHash            string
+	}{
+		{"admin filters by user", "?user=joe", admin, 200, 1, "********"},
+		{"joe names himself", "?user=joe", joe, 200, 1, "********"},
+		{"joe names admin", "?user=admin", joe, 403, 0, ""},
+		{"admin shows secrets", "?user=joe&show_secrets=True", admin, 200, 1, token.HashAPIKey(joeKey)},
+		{"joe cannot show secrets", "?show_secrets=true", joe, 200, 1, "********"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := h.do(req{method: "GET", path: "/v1/apikeys" + tt.query, header: asToken(tt.caller)})
+			if r.status != tt.status {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+			if tt.status != 200 {
+				return
+			}
+			l := r.list(t)
+			if len(l) != tt.count || l[0]["key_hash"] != tt.wantHash {
+				t.Fatalf("got %s", r.body)
+			}
+		})
+	}
+}
+
+// TestST2CLIWireFormat replays the requests the st2 Python CLI makes
+// (st2client/commands/auth.py, resource.py): `st2 login` posts JSON {} or
+// {"ttl": N}; `st2 apikey create -m` posts {"metadata": …}; `st2 apikey
+// disable` GETs the key and PUTs the whole object back with enabled false;
+// `st2 apikey load` posts {user, key_hash, metadata, enabled}.
+func TestST2CLIWireFormat(t *testing.T) {
+	h := newHarness(t)
+	login := h.do(req{method: "POST", path: "/tokens", body: `{"ttl": 3600}`, header: map[string]string{
+		"Authorization": basic("admin", testUsers["admin"]), "Content-Type": "application/json"}})
+	if login.status != 201 {
+		t.Fatalf("st2 login: %d %s", login.status, login.body)
+	}
+	tok := asToken(login.json(t)["token"].(string))
+	created := h.do(req{method: "POST", path: "/v1/apikeys", header: tok, body: `{"metadata": {"used_by": "ci"}}`})
+	if created.status != 201 {
+		t.Fatalf("st2 apikey create: %d %s", created.status, created.body)
+	}
+	id := created.json(t)["id"].(string)
+	got := h.do(req{method: "GET", path: "/v1/apikeys/" + id, header: tok}).json(t)
+	got["enabled"] = false
+	if r := h.do(req{method: "PUT", path: "/v1/apikeys/" + id, header: tok, body: mustJSON(got)}); r.status != 200 || r.json(t)["enabled"] != false {
+		t.Fatalf("st2 apikey disable: %d %s", r.status, r.body)
+	}
+	load := fmt.Sprintf(`{"user": "joe", "key_hash": %q, "metadata": {}, "enabled": false}`, token.HashAPIKey("exported"))
+	if r := h.do(req{method: "POST", path: "/v1/apikeys", header: tok, body: load}); r.status != 201 || r.json(t)["enabled"] != false {
+		t.Fatalf("st2 apikey load: %d %s", r.status, r.body)
+	}
+}

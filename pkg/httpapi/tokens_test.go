@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
 )
 
 var (
@@ -281,5 +283,47 @@ func TestHealth(t *testing.T) {
 	h.api.StartDraining()
 	if r := h.do(req{method: "GET", path: "/readyz"}); r.status != 503 {
 		t.Fatalf("readyz while draining %d", r.status)
+	}
+}
+
+func TestImpersonation(t *testing.T) {
+	h := newHarness(t, withConfig(func(c *httpapi.Config) { c.ServiceTokenTTL = 48 * time.Hour }))
+	tests := []struct {
+		name, user, body string
+		status           int
+		wantUser, fault  string
+		service          bool
+		ttl              time.Duration
+	}{
+		{"service for other", "svc", `{"user": "joe"}`, 201, "joe", "", false, 24 * time.Hour},
+		{"service own token", "svc", `{}`, 201, "svc", "", true, 48 * time.Hour},
+		{"service may exceed token_ttl", "svc", `{"ttl": 172800}`, 201, "svc", "", true, 48 * time.Hour},
+		{"user for other", "joe", `{"user": "admin"}`, 400, "", "Current user is not a service and cannot request impersonated tokens", false, 0},
+		{"user names self", "joe", `{"user": "joe"}`, 400, "", "Current user is not a service and cannot request impersonated tokens", false, 0},
+		{"user null is absent", "joe", `{"user": null}`, 201, "joe", "", false, 24 * time.Hour},
+		{"user not a string", "svc", `{"user": 5}`, 400, "", "5 is not of type 'string'", false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := h.do(req{method: "POST", path: "/auth/v1/tokens", body: tt.body, header: map[string]string{
+				"Authorization": basic(tt.user, testUsers[tt.user]), "Content-Type": "application/json"}})
+			if r.status != tt.status {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+			if tt.status != 201 {
+				if r.fault(t) != tt.fault {
+					t.Errorf("faultstring %q", r.fault(t))
+				}
+				return
+			}
+			m := r.json(t)
+			if m["user"] != tt.wantUser || m["service"] != tt.service {
+				t.Errorf("body %s", r.body)
+			}
+			exp, _ := time.Parse(time.RFC3339Nano, m["expiry"].(string))
+			if d := time.Until(exp); d > tt.ttl || d < tt.ttl-time.Minute {
+				t.Errorf("lives %s, want %s", d, tt.ttl)
+			}
+		})
 	}
 }
