@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
@@ -71,31 +70,38 @@ func (s *Store) ListAPIKeys(ctx context.Context, f store.APIKeyFilter) ([]store.
 	return keys, total, nil
 }
 
-// UpdateAPIKey replaces User, Metadata and Enabled of the key with k.ID.
-// store.ErrNotFound if none.
+// UpdateAPIKey replaces User, Metadata and Enabled of the key with k.ID,
+// and publishes store.EventAPIKey for its hash in the same transaction.
+// store.ErrNotFound if none (and nothing is published).
 func (s *Store) UpdateAPIKey(ctx context.Context, k store.APIKey) error {
 	meta, err := encodeMetadata(k.Metadata)
 	if err != nil {
 		return fmt.Errorf("postgres: update api key: %w", err)
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET username = $2, metadata = $3, enabled = $4
-		WHERE id = $1`, k.ID, k.User, meta, k.Enabled)
-	return translate("update api key", oneRow(tag, err))
+	return translate("update api key", s.changeAPIKey(ctx, `UPDATE api_keys
+		SET username = $2, metadata = $3, enabled = $4 WHERE id = $1 RETURNING key_hash`,
+		k.ID, k.User, meta, k.Enabled))
 }
 
-// DeleteAPIKey removes the key with that id. store.ErrNotFound if none.
+// DeleteAPIKey removes the key with that id, and publishes
+// store.EventAPIKey for its hash in the same transaction.
+// store.ErrNotFound if none (and nothing is published).
 func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM api_keys WHERE id = $1`, id)
-	return translate("delete api key", oneRow(tag, err))
+	return translate("delete api key", s.changeAPIKey(ctx,
+		`DELETE FROM api_keys WHERE id = $1 RETURNING key_hash`, id))
 }
 
-// oneRow returns pgx.ErrNoRows, which translate turns into
-// store.ErrNotFound, if the statement touched no row.
-func oneRow(tag pgconn.CommandTag, err error) error {
-	if err == nil && tag.RowsAffected() == 0 {
-		return pgx.ErrNoRows
-	}
-	return err
+// changeAPIKey runs sql, which changes at most one key and returns its
+// key_hash, and publishes the event in the same transaction. It returns
+// pgx.ErrNoRows if no key changed.
+func (s *Store) changeAPIKey(ctx context.Context, sql string, args ...any) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var hash string
+		if err := tx.QueryRow(ctx, sql, args...).Scan(&hash); err != nil {
+			return err
+		}
+		return s.publish(ctx, tx, store.Event{Kind: store.EventAPIKey, Key: hash})
+	})
 }
 
 func scanAPIKey(row pgx.Row) (store.APIKey, error) {

@@ -22,10 +22,14 @@ const (
 // Store is a store.Store in a PostgreSQL database. It is safe for
 // concurrent use; Close it when done.
 type Store struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	channel string // see channelName
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.Notifier = (*Store)(nil)
+)
 
 // Open connects to the database at url (a postgres:// URL or a
 // keyword=value string, as libpq takes, plus pgxpool's pool_* settings)
@@ -50,6 +54,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, translate("current schema", err)
+	}
+	s.channel = channelName(schema)
 	return s, nil
 }
 
@@ -75,7 +85,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return translate("ping", s.pool.Ping(ctx))
 }
 
-// Close closes every connection. It waits for connections in use.
+// Close closes every connection of the pool. It waits for connections in
+// use. It does not stop Listen, whose connection is its own: cancel its
+// context.
 func (s *Store) Close() error {
 	s.pool.Close()
 	return nil

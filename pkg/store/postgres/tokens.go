@@ -37,19 +37,37 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (store.Token, erro
 }
 
 // DeleteToken removes the token with that hash and reports whether it
-// existed.
+// existed. If it did, it publishes store.EventToken in the same
+// transaction; deleting nothing publishes nothing, since no replica can
+// hold a valid result for a token that is not there.
 func (s *Store) DeleteToken(ctx context.Context, hash string) (bool, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM tokens WHERE token_hash = $1`, hash)
+	var deleted bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM tokens WHERE token_hash = $1`, hash)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		deleted = true
+		return s.publish(ctx, tx, store.Event{Kind: store.EventToken, Key: hash})
+	})
 	if err != nil {
 		return false, translate("delete token", err)
 	}
-	return tag.RowsAffected() > 0, nil
+	return deleted, nil
 }
 
 // DeleteUserTokens removes every token of user and returns their hashes.
+// If there were any, it publishes one store.EventUser in the same
+// transaction (not one event per token).
 func (s *Store) DeleteUserTokens(ctx context.Context, user string) ([]string, error) {
-	rows, _ := s.pool.Query(ctx, `DELETE FROM tokens WHERE username = $1 RETURNING token_hash`, user)
-	hashes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	var hashes []string
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		rows, _ := tx.Query(ctx, `DELETE FROM tokens WHERE username = $1 RETURNING token_hash`, user)
+		if hashes, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil || len(hashes) == 0 {
+			return err
+		}
+		return s.publish(ctx, tx, store.Event{Kind: store.EventUser, Key: user})
+	})
 	if err != nil {
 		return nil, translate("delete user tokens", err)
 	}

@@ -106,11 +106,13 @@ func TestFrozenDuringQueries(t *testing.T) {
 }
 
 // freezer is a TCP proxy to a PostgreSQL server that stops forwarding
-// bytes, in both directions, while frozen is true.
+// bytes, in both directions, while frozen is true, and closes new
+// connections at once while refuse is true. cut closes the ones it has.
 type freezer struct {
 	ln     net.Listener
 	target string
 	frozen atomic.Bool
+	refuse atomic.Bool
 	mu     sync.Mutex
 	conns  []net.Conn
 }
@@ -133,6 +135,10 @@ func (p *freezer) serve() {
 		c, err := p.ln.Accept()
 		if err != nil {
 			return
+		}
+		if p.refuse.Load() {
+			c.Close()
+			continue
 		}
 		up, err := net.Dial("tcp", p.target)
 		if err != nil {
@@ -170,12 +176,19 @@ func (p *freezer) pipe(dst, src net.Conn) {
 	}
 }
 
-func (p *freezer) close() {
-	p.frozen.Store(false)
-	p.ln.Close()
+// cut closes every connection, as a server restart or a broken network
+// that resets connections does.
+func (p *freezer) cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, c := range p.conns {
 		c.Close()
 	}
+	p.conns = nil
+}
+
+func (p *freezer) close() {
+	p.frozen.Store(false)
+	p.ln.Close()
+	p.cut()
 }
