@@ -28,6 +28,7 @@ test: vet
 
 bench:
 	TAGS='$(TAGS)' BENCHTIME='$(BENCHTIME)' scripts/bench.sh
+	scripts/bench-introspect.sh
 
 clean:
 	rm -rf bin

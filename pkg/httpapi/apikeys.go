@@ -344,7 +344,9 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := s.storeCtx(r)
 	defer cancel()
-	if err := s.cfg.Store.UpdateAPIKey(ctx, k); err != nil {
+	err = s.cfg.Store.UpdateAPIKey(ctx, k)
+	s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})
+	if err != nil {
 		return notFoundAs(err, newError(http.StatusNotFound, "ApiKey with key or id=%s not found.", ref))
 	}
 	writeJSON(w, http.StatusOK, maskedKey(k))
@@ -382,7 +384,9 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := s.storeCtx(r)
 	defer cancel()
-	if err := s.cfg.Store.DeleteAPIKey(ctx, k.ID); err != nil {
+	err = s.cfg.Store.DeleteAPIKey(ctx, k.ID)
+	s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})
+	if err != nil {
 		return notFoundAs(err, notFound)
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend/htpasswd"
 	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
@@ -41,6 +43,10 @@ type harness struct {
 	htpasswd string
 	cfg      httpapi.Config
 	clock    *clock
+	// wrapStore and wrapBackend, when set, wrap the real ones (to count calls).
+	wrapStore   func(store.Store) store.Store
+	wrapBackend func(backend.Backend) backend.Backend
+	stopRun     func()
 }
 
 // clock is a settable time source.
@@ -109,15 +115,26 @@ func (h *harness) start() {
 	}
 	h.store = st
 	h.cfg.Store, h.cfg.Backend = st, b
+	if h.wrapStore != nil {
+		h.cfg.Store = h.wrapStore(st)
+	}
+	if h.wrapBackend != nil {
+		h.cfg.Backend = h.wrapBackend(b)
+	}
 	h.api = httpapi.NewServer(h.cfg)
 	h.srv = httptest.NewServer(h.api)
-	t.Cleanup(func() { h.srv.Close(); st.Close() })
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.api.Run(ctx) }()
+	h.stopRun = func() { stop(); <-done }
+	t.Cleanup(func() { h.srv.Close(); h.stopRun(); st.Close() })
 }
 
 // restart stops the server and closes the store, then opens both anew on
 // the same database, as a process restart would.
 func (h *harness) restart() {
 	h.srv.Close()
+	h.stopRun()
 	if err := h.store.Close(); err != nil {
 		h.t.Fatal(err)
 	}
@@ -195,7 +212,13 @@ func (h *harness) checkInvariants(resp *http.Response, body []byte) {
 			h.t.Errorf("error with Content-Type %q", ct)
 		}
 		var f map[string]any
-		if err := json.Unmarshal(body, &f); err != nil || len(f) != 1 || f["faultstring"] == nil {
+		err := json.Unmarshal(body, &f)
+		switch {
+		case isRFCEndpoint(resp.Request.URL.Path) && resp.StatusCode < 500 && resp.StatusCode != 404:
+			if err != nil || f["error"] == nil {
+				h.t.Errorf("RFC error body %q is not {\"error\": …}", body)
+			}
+		case err != nil || len(f) != 1 || f["faultstring"] == nil:
 			h.t.Errorf("error body %q is not {\"faultstring\": …}", body)
 		}
 	}
@@ -257,4 +280,10 @@ func (r response) json0(t *testing.T) map[string]any {
 		t.Fatalf("empty list")
 	}
 	return l[0]
+}
+
+// isRFCEndpoint: introspection and revocation answer errors in RFC 6749's
+// shape, {"error": …, "error_description": …}.
+func isRFCEndpoint(path string) bool {
+	return path == "/auth/v1/introspect" || path == "/auth/v1/revoke"
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/pkg/authn"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
-	"github.com/gatehouse-auth/gatehouse/pkg/token"
 )
 
 // Principal is an authenticated caller.
@@ -16,9 +15,10 @@ type Principal struct {
 	Groups   []string
 	Kind     authn.Kind
 	Location authn.Location
-	// TokenHash is set for a token; KeyID for an API key.
+	// TokenHash is set for a token; KeyID and KeyHash for an API key.
 	TokenHash string
 	KeyID     string
+	KeyHash   string
 	IssuedAt  time.Time
 	// ExpiresAt is zero for API keys, which never expire.
 	ExpiresAt time.Time
@@ -35,30 +35,38 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	return s.check(r, cred)
 }
 
-// check validates one credential.
+// check validates one credential, through the validation cache.
 func (s *Server) check(r *http.Request, cred authn.Credential) (Principal, error) {
 	ctx, cancel := s.storeCtx(r)
 	defer cancel()
 	if cred.Kind == authn.KindAPIKey {
-		k, err := s.cfg.Store.APIKeyByHash(ctx, token.HashAPIKey(cred.Value))
+		k, err := s.cache.APIKey(ctx, cred.Value)
 		if err != nil {
 			return Principal{}, notFoundAs(err, errUnauthorized)
 		}
 		if !k.Enabled {
 			return Principal{}, errKeyDisabled
 		}
-		return Principal{User: k.User, Kind: cred.Kind, Location: cred.Location,
-			KeyID: k.ID, IssuedAt: k.CreatedAt, Metadata: k.Metadata}, nil
+		return keyPrincipal(k, cred.Location), nil
 	}
-	t, err := s.cfg.Store.TokenByHash(ctx, token.HashToken(cred.Value))
+	t, err := s.cache.Token(ctx, cred.Value)
 	if err != nil {
 		return Principal{}, notFoundAs(err, errUnauthorized)
 	}
 	if !t.ExpiresAt.After(s.now()) {
 		return Principal{}, errTokenExpired
 	}
-	return Principal{User: t.User, Groups: t.Groups, Kind: cred.Kind, Location: cred.Location,
-		TokenHash: t.Hash, IssuedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Metadata: t.Metadata}, nil
+	return tokenPrincipal(t, cred.Location), nil
+}
+
+func keyPrincipal(k store.APIKey, loc authn.Location) Principal {
+	return Principal{User: k.User, Kind: authn.KindAPIKey, Location: loc,
+		KeyID: k.ID, KeyHash: k.KeyHash, IssuedAt: k.CreatedAt, Metadata: k.Metadata}
+}
+
+func tokenPrincipal(t store.Token, loc authn.Location) Principal {
+	return Principal{User: t.User, Groups: t.Groups, Kind: authn.KindToken, Location: loc,
+		TokenHash: t.Hash, IssuedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Metadata: t.Metadata}
 }
 
 // notFoundAs replaces store.ErrNotFound with e and keeps other errors.

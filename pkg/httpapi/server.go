@@ -38,6 +38,17 @@ type Config struct {
 	StoreTimeout time.Duration
 	// Now returns the current time; tests set it. Default time.Now.
 	Now func() time.Time
+
+	// CacheSize bounds the validation cache (entries; default 100,000).
+	CacheSize int
+	// CacheMaxAge bounds how long a cached validation lives even without a
+	// revocation (default 1 minute). Revocations remove entries at once.
+	CacheMaxAge time.Duration
+	// PurgeInterval is how often expired tokens are deleted (default 1 min).
+	PurgeInterval time.Duration
+	// BasicCacheTTL is how long a Basic caller of introspect or revoke is
+	// remembered after a successful password check (default 10 s).
+	BasicCacheTTL time.Duration
 }
 
 // Server is the Gatehouse HTTP API. It is an http.Handler.
@@ -46,6 +57,8 @@ type Server struct {
 	log     *slog.Logger
 	router  chi.Router
 	handler http.Handler
+	cache   *credCache
+	basic   *basicCache
 	now     func() time.Time
 	// draining is set when shutdown starts, so /readyz turns 503 before
 	// the listener closes and load balancers stop sending traffic.
@@ -73,6 +86,8 @@ func NewServer(cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, now: func() time.Time { return cfg.Now().UTC() }}
+	s.cache = newCredCache(cfg.Store, cfg.CacheSize, cfg.CacheMaxAge, s.now)
+	s.basic = newBasicCache(cfg.BasicCacheTTL, s.now)
 	s.router = s.routes()
 	s.handler = s.router
 	return s
@@ -88,6 +103,10 @@ func (s *Server) StartDraining() { s.draining.Store(true) }
 
 // tokenPaths are where st2 clients post for a token; validate sits below each.
 var tokenPaths = []string{"/auth/v1/tokens", "/auth/tokens", "/v1/tokens", "/tokens"}
+
+// verifyMethods are the methods forward auth answers: Traefik asks with GET,
+// nginx's auth_request and Envoy's ext_authz with the original method.
+var verifyMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 
 // apiKeyPaths are where st2 clients manage API keys.
 var apiKeyPaths = []string{"/api/v1/apikeys", "/v1/apikeys", "/auth/v1/apikeys"}
@@ -111,6 +130,14 @@ func (s *Server) routes() chi.Router {
 		r.Put(p+"/{ref}", s.handle(s.updateAPIKey))
 		r.Delete(p+"/{ref}", s.handle(s.deleteAPIKey))
 	}
+	r.Post("/auth/v1/introspect", s.rfcHandle(s.introspect))
+	r.Post("/auth/v1/revoke", s.rfcHandle(s.revoke))
+	for _, m := range verifyMethods {
+		r.Method(m, "/auth/v1/verify", s.handle(s.verify))
+	}
+	r.Delete("/auth/v1/tokens/current", s.handle(s.logout))
+	r.Delete("/auth/v1/users/{user}/tokens", s.handle(s.revokeUserTokens))
+	r.Get("/auth/v1/me", s.handle(s.me))
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
 	return r
@@ -159,6 +186,12 @@ func stripOneSlash(next http.Handler) http.Handler {
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > maxBodyBytes {
+			if isRFCPath(r.URL.Path) {
+				w.Header().Set("Cache-Control", "no-store")
+				w.Header().Set("Pragma", "no-cache")
+				writeJSON(w, http.StatusRequestEntityTooLarge, oauthError{Code: "invalid_request", Description: msgBodyTooLarge})
+				return
+			}
 			writeJSON(w, http.StatusRequestEntityTooLarge, faultBody{msgBodyTooLarge})
 			return
 		}
@@ -171,4 +204,9 @@ func limitBody(next http.Handler) http.Handler {
 // api/openapi.yaml.
 func (s *Server) Walk(fn chi.WalkFunc) error {
 	return chi.Walk(s.router, fn)
+}
+
+// isRFCPath reports the endpoints whose errors take RFC 6749's shape.
+func isRFCPath(p string) bool {
+	return p == "/auth/v1/introspect" || p == "/auth/v1/revoke"
 }

@@ -1,0 +1,94 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+)
+
+// Purge settings: small batches so a purge never holds locks for long.
+const (
+	DefaultPurgeInterval = time.Minute
+	purgeBatch           = 500
+)
+
+// Run does the server's background work until ctx is done: it listens for
+// revocations made by other replicas (when the store is shared) and purges
+// expired tokens in small batches.
+func (s *Server) Run(ctx context.Context) {
+	done := make(chan struct{})
+	if n, ok := s.cfg.Store.(store.Notifier); ok {
+		go func() {
+			defer close(done)
+			_ = n.Listen(ctx, loggingHandler{s.cache, s.log})
+		}()
+	} else {
+		close(done)
+	}
+	s.purgeLoop(ctx)
+	<-done
+}
+
+func (s *Server) purgeLoop(ctx context.Context) {
+	interval := s.cfg.PurgeInterval
+	if interval <= 0 {
+		interval = DefaultPurgeInterval
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.purgeExpired(ctx)
+		}
+	}
+}
+
+// purgeExpired deletes expired tokens batch by batch until none are left.
+func (s *Server) purgeExpired(ctx context.Context) {
+	total := 0
+	for ctx.Err() == nil {
+		bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		n, err := s.cfg.Store.PurgeExpiredTokens(bctx, s.now(), purgeBatch)
+		cancel()
+		if err != nil {
+			s.log.Warn("purging expired tokens", slog.String("error", err.Error()))
+			return
+		}
+		total += n
+		if n < purgeBatch {
+			break
+		}
+	}
+	if total > 0 {
+		s.log.Info("purged expired tokens", slog.Int("count", total))
+	}
+}
+
+// loggingHandler logs the listener's state changes around the cache's own.
+type loggingHandler struct {
+	*credCache
+	log *slog.Logger
+}
+
+func (h loggingHandler) Connected() {
+	h.credCache.Connected()
+	h.log.Info("listening for revocations; validation cache on")
+}
+
+func (h loggingHandler) Disconnected(err error) {
+	h.credCache.Disconnected(err)
+	if errors.Is(err, context.Canceled) {
+		return // shutting down
+	}
+	msg := "<nil>"
+	if err != nil {
+		msg = err.Error()
+	}
+	h.log.Warn("revocation listener down; validation cache off", slog.String("error", msg))
+}

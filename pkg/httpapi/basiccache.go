@@ -1,0 +1,52 @@
+package httpapi
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
+)
+
+// DefaultBasicCacheTTL is how long a Basic caller of introspect or revoke is
+// remembered.
+const DefaultBasicCacheTTL = 10 * time.Second
+
+// basicCache remembers successful Basic logins of callers of introspect and
+// revoke, so that a service polling with a password does not cost a bcrypt
+// per call. It is keyed by an HMAC of user and password under a key made at
+// start and never stored: the password itself is never kept, and the keys
+// are useless outside this process.
+type basicCache struct {
+	key     []byte
+	entries *expirable.LRU[string, backend.Identity]
+}
+
+func newBasicCache(ttl time.Duration, _ func() time.Time) *basicCache {
+	if ttl <= 0 {
+		ttl = DefaultBasicCacheTTL
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return &basicCache{key: key, entries: expirable.NewLRU[string, backend.Identity](10_000, nil, ttl)}
+}
+
+func (c *basicCache) mac(user, password string) string {
+	m := hmac.New(sha256.New, c.key)
+	m.Write([]byte(user))
+	m.Write([]byte{0})
+	m.Write([]byte(password))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (c *basicCache) get(user, password string) (backend.Identity, bool) {
+	return c.entries.Get(c.mac(user, password))
+}
+
+func (c *basicCache) put(user, password string, id backend.Identity) {
+	c.entries.Add(c.mac(user, password), id)
+}

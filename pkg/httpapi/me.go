@@ -1,0 +1,33 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/authn"
+)
+
+// meAuthentication is st2's auth_info.
+type meAuthentication struct {
+	Method      string `json:"method"`
+	Location    string `json:"location"`
+	TokenExpire string `json:"token_expire,omitempty"`
+}
+
+// me is GET /auth/v1/me: the caller, in the shape of st2's GET /api/v1/user,
+// plus groups.
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	auth := meAuthentication{Method: string(p.Kind), Location: string(p.Location)}
+	if p.Kind == authn.KindToken {
+		auth.TokenExpire = p.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
+	}
+	groups := p.Groups
+	if groups == nil {
+		groups = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"username": p.User, "groups": groups, "authentication": auth})
+	return nil
+}

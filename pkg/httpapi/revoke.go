@@ -1,0 +1,105 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/authn"
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+)
+
+// revoke is POST /auth/v1/revoke (RFC 7009). A caller may revoke its own
+// tokens and keys; service accounts and admins anyone's. The answer is 200
+// whether or not there was anything to revoke, so it reveals nothing.
+// A revoked token is deleted; a revoked API key is disabled.
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
+	caller, err := s.rfcCaller(r)
+	if err != nil {
+		return err
+	}
+	tok, hint, err := readRFCForm(r)
+	if err != nil {
+		return err
+	}
+	p, err := s.lookupAny(r, tok, hint)
+	switch {
+	case errors.Is(err, errInactive):
+	case err != nil:
+		return err
+	case p.User == caller.User || s.privileged(caller.User):
+		if err := s.revokePrincipal(r, p); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
+}
+
+// revokePrincipal deletes a token or disables a key, and drops it from this
+// replica's cache at once (other replicas hear of it from the store).
+func (s *Server) revokePrincipal(r *http.Request, p Principal) error {
+	ctx, cancel := s.storeCtx(r)
+	defer cancel()
+	if p.Kind == authn.KindToken {
+		_, err := s.cfg.Store.DeleteToken(ctx, p.TokenHash)
+		s.cache.Event(store.Event{Kind: store.EventToken, Key: p.TokenHash})
+		return err
+	}
+	k, err := s.cfg.Store.APIKeyByID(ctx, p.KeyID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted meanwhile: revoked all the same
+	}
+	if err != nil {
+		return err
+	}
+	k.Enabled = false
+	err = s.cfg.Store.UpdateAPIKey(ctx, k)
+	s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted meanwhile: revoked all the same
+	}
+	return err
+}
+
+// logout is DELETE /auth/v1/tokens/current: the caller's own token.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	if p.Kind != authn.KindToken {
+		return badRequest("Only a token can log out; disable or delete an API key instead.")
+	}
+	if err := s.revokePrincipal(r, p); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// revokeUserTokens is DELETE /auth/v1/users/{user}/tokens: an admin revokes
+// every token of a user.
+func (s *Server) revokeUserTokens(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	if !s.isAdmin(p.User) {
+		return newError(http.StatusForbidden, "Only admins may revoke another user's tokens.")
+	}
+	user := chi.URLParam(r, "user")
+	if user == "" {
+		return errNotFound
+	}
+	ctx, cancel := s.storeCtx(r)
+	defer cancel()
+	hashes, err := s.cfg.Store.DeleteUserTokens(ctx, user)
+	s.cache.Event(store.Event{Kind: store.EventUser, Key: user})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": user, "revoked": len(hashes)})
+	return nil
+}

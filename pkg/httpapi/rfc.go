@@ -1,0 +1,116 @@
+package httpapi
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/authn"
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
+)
+
+// oauthError is the error shape of the RFC endpoints (RFC 6749 section 5.2,
+// used by RFC 7662 and RFC 7009).
+type oauthError struct {
+	Code        string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// rfcHandle adapts a handler of an RFC endpoint: errors are written in the
+// RFC's shape, and no answer may be cached.
+func (s *Server) rfcHandle(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Pragma", "no-cache")
+		if err := h(w, r); err != nil {
+			s.writeRFCError(w, r, err)
+		}
+	}
+}
+
+func (s *Server) writeRFCError(w http.ResponseWriter, r *http.Request, err error) {
+	e := toError(err)
+	if e.Status >= 500 {
+		s.writeError(w, r, err) // logs the cause
+		return
+	}
+	code := "invalid_request"
+	switch e.Status {
+	case http.StatusUnauthorized:
+		code = "invalid_client"
+		// RFC 6749 5.2: a client that tried HTTP Basic is told the scheme.
+		if r.Header.Get("Authorization") != "" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
+		}
+	case http.StatusForbidden:
+		code = "insufficient_scope"
+	}
+	writeJSON(w, e.Status, oauthError{Code: code, Description: e.Message})
+}
+
+// rfcCaller authenticates the caller of introspect or revoke: its token or
+// API key in the usual places, or HTTP Basic against the backend. A
+// successful Basic check is remembered briefly (basicCache) so that a
+// service polling with a password does not pay a hash per call.
+func (s *Server) rfcCaller(r *http.Request) (Principal, error) {
+	if cred, ok := authn.Extract(r); ok {
+		return s.check(r, cred)
+	}
+	header := r.Header.Get("Authorization")
+	if header == "" {
+		return Principal{}, errNoCredential
+	}
+	user, password, ok := ParseBasic(header)
+	if !ok {
+		return Principal{}, errInvalidCredentials
+	}
+	if id, ok := s.basic.get(user, password); ok {
+		return Principal{User: id.Username, Groups: id.Groups}, nil
+	}
+	id, err := s.cfg.Backend.Authenticate(r.Context(), user, password)
+	if err != nil {
+		if errors.Is(err, backend.ErrInvalidCredentials) {
+			return Principal{}, errInvalidCredentials
+		}
+		return Principal{}, err
+	}
+	s.basic.put(user, password, id)
+	return Principal{User: id.Username, Groups: id.Groups}, nil
+}
+
+// privileged reports whether user may look at or revoke anyone's
+// credentials: service accounts and admins.
+func (s *Server) privileged(user string) bool {
+	return s.isService(user) || s.isAdmin(user)
+}
+
+// readRFCForm reads the application/x-www-form-urlencoded body of an RFC
+// endpoint (parameters in the query string do not count) and returns the
+// token and its type hint.
+func readRFCForm(r *http.Request) (tok, hint string, err error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/x-www-form-urlencoded" {
+		return "", "", badRequest("The body must be application/x-www-form-urlencoded.")
+	}
+	if err := r.ParseForm(); err != nil {
+		var maxBytes *http.MaxBytesError
+		if errors.As(err, &maxBytes) {
+			return "", "", err
+		}
+		return "", "", badRequest("The body is not a valid form.")
+	}
+	tok = r.PostForm.Get("token")
+	if tok == "" {
+		return "", "", badRequest("The token parameter is required.")
+	}
+	return tok, r.PostForm.Get("token_type_hint"), nil
+}
+
+// kindsInHintOrder is the order to look a token up in: the hinted kind
+// first, then the other, so a wrong hint still finds it (RFC 7662 2.1).
+func kindsInHintOrder(hint string) []authn.Kind {
+	if hint == "api_key" {
+		return []authn.Kind{authn.KindAPIKey, authn.KindToken}
+	}
+	return []authn.Kind{authn.KindToken, authn.KindAPIKey}
+}
