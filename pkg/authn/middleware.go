@@ -1,0 +1,82 @@
+package authn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+)
+
+// The bodies' faultstrings, as st2 words them.
+const (
+	msgNoCredential = "Unauthorized - One of Token or API key required."
+	msgUnauthorized = "Unauthorized"
+	msgExpired      = "Unauthorized - Token has expired."
+	msgUnavailable  = "Authentication service unavailable."
+)
+
+// Handler returns next behind Gatehouse. A request reaches next only with
+// a credential Gatehouse calls active, and then FromContext(r.Context())
+// returns its Identity. Otherwise the answer is JSON {"faultstring": …}:
+//
+//   - no credential: 401 "Unauthorized - One of Token or API key required."
+//   - not active: 401 "Unauthorized"
+//   - token past its expiry: 401 "Unauthorized - Token has expired."
+//   - Gatehouse unreachable, failing or refusing this service: 503
+//     "Authentication service unavailable."
+//
+// The request is passed on unchanged, credential included, so that next
+// can call other services as the user; strip X-Auth-Token / St2-Api-Key
+// yourself if next must not see it.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, ok := Extract(r)
+		if !ok {
+			writeFault(w, http.StatusUnauthorized, msgNoCredential)
+			return
+		}
+		id, err := m.Introspect(r.Context(), c)
+		if err != nil {
+			m.refuse(w, r, c, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), id)))
+	})
+}
+
+// refuse logs err (which never holds the secret) and answers.
+func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, c Credential, err error) {
+	attrs := []slog.Attr{
+		slog.String("kind", string(c.Kind)), slog.String("location", string(c.Location)),
+		slog.String("method", r.Method), slog.String("path", r.URL.Path),
+	}
+	switch {
+	case errors.Is(err, ErrExpired):
+		m.log.LogAttrs(r.Context(), slog.LevelDebug, "authn: token expired", attrs...)
+		writeFault(w, http.StatusUnauthorized, msgExpired)
+	case errors.Is(err, ErrInvalid):
+		m.log.LogAttrs(r.Context(), slog.LevelDebug, "authn: credential not active", attrs...)
+		writeFault(w, http.StatusUnauthorized, msgUnauthorized)
+	default:
+		level := slog.LevelWarn
+		if errors.Is(r.Context().Err(), context.Canceled) {
+			level = slog.LevelDebug // the client went away; not Gatehouse's fault
+		}
+		m.log.LogAttrs(r.Context(), level, "authn: cannot check credential",
+			append(attrs, slog.String("error", err.Error()))...)
+		writeFault(w, http.StatusServiceUnavailable, msgUnavailable)
+	}
+}
+
+// writeFault writes st2's error shape.
+func writeFault(w http.ResponseWriter, status int, msg string) {
+	b, _ := json.Marshal(struct {
+		Faultstring string `json:"faultstring"`
+	}{msg})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
