@@ -84,6 +84,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	if err != nil {
 		return err
 	}
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	background := make(chan struct{})
+	go func() { defer close(background); api.Run(bg) }()
+	defer func() { stopBackground(); <-background }()
 	return run(ctx, srv, ln, api, log, ready)
 }
 
