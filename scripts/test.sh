@@ -1,12 +1,31 @@
 #!/usr/bin/env bash
 # Runs every test against real parts. A part that cannot start fails the run:
 # GATEHOUSE_REQUIRE_INTEGRATION=1 turns every integration skip into a failure.
+#
+# Each scripts/*-up.sh prepares one real part and prints, one per line,
+# GATEHOUSE_*=value settings for the tests; they are exported here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pg=$(scripts/postgres-up.sh | tail -n1)
-export "${pg?}"
+setup() {
+	local out
+	out=$(mktemp)
+	if ! "$@" >"$out"; then
+		echo "test.sh: $* failed" >&2
+		rm -f "$out"
+		exit 1
+	fi
+	while IFS= read -r line; do
+		case "$line" in GATEHOUSE_*=*) export "${line?}" ;; esac
+	done <"$out"
+	rm -f "$out"
+}
+
 export GATEHOUSE_REQUIRE_INTEGRATION=1
+setup scripts/postgres-up.sh
+for part in scripts/ldap-up.sh scripts/pam-up.sh; do
+	if [ -x "$part" ]; then setup "$part"; fi
+done
 
 # StackStorm's own JavaScript client, for the end-to-end check.
 npm ci --prefix scripts/st2client --no-audit --no-fund --loglevel=error >/dev/null
