@@ -18,14 +18,7 @@ import (
 // configs/nginx/gatehouse-auth-request.conf (addresses changed only), in
 // front of a small upstream, and checks what clients get through it.
 func TestNginxAuthRequest(t *testing.T) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		nginx = "/usr/sbin/nginx"
-		if _, err := os.Stat(nginx); err != nil {
-			requireIntegration(t, "nginx is not installed (apt-get install nginx)")
-			return
-		}
-	}
+	nginx := findNginx(t)
 	dir := t.TempDir()
 	gh := startGatehouse(t, dir, nil, "serve", "--port", "0")
 	password := firstRunRe.FindStringSubmatch(gh.Stderr())[1]
@@ -72,13 +65,21 @@ func TestNginxAuthRequest(t *testing.T) {
 // shipped example, pointed at gatehouse and upstream.
 func startNginx(t *testing.T, nginx, dir, gatehouse, upstream string) string {
 	t.Helper()
-	example, err := os.ReadFile("../../configs/nginx/gatehouse-auth-request.conf")
+	return startNginxWith(t, nginx, dir, "gatehouse-auth-request.conf", "listen 8000;",
+		"127.0.0.1:9100", gatehouse, "127.0.0.1:8080", upstream)
+}
+
+// startNginxWith runs the shipped configs/nginx/EXAMPLE with the given
+// old, new replacements and its listen directive moved to a free port.
+func startNginxWith(t *testing.T, nginx, dir, example, listen string, replacements ...string) string {
+	t.Helper()
+	text, err := os.ReadFile("../../configs/nginx/" + example)
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := freePort(t)
-	site := strings.NewReplacer("127.0.0.1:9100", gatehouse, "127.0.0.1:8080", upstream,
-		"listen 8000;", "listen 127.0.0.1:"+port+";").Replace(string(example))
+	replacements = append(replacements, listen, "listen 127.0.0.1:"+port+";")
+	site := strings.NewReplacer(replacements...).Replace(string(text))
 	user := ""
 	if os.Geteuid() == 0 {
 		user = "user root;"
@@ -181,4 +182,17 @@ func newJSONRequest(t *testing.T, method, url, body string) (*http.Request, erro
 		req.Header.Set("Content-Type", "application/json")
 	}
 	return req, err
+}
+
+// findNginx returns nginx's path; without it the test fails under make test.
+func findNginx(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("nginx"); err == nil {
+		return p
+	}
+	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
+		return "/usr/sbin/nginx"
+	}
+	requireIntegration(t, "nginx is not installed (apt-get install nginx)")
+	return ""
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"sort"
 	"strconv"
@@ -177,6 +178,9 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	s.metrics.apiKeys.WithLabelValues("created").Inc()
+	s.audit(r, auditKeyCreated, outcomeSuccess, k.User, slog.String("key_id", k.ID), slog.String("by", p.User),
+		slog.Bool("imported", plain == nil))
 	writeJSON(w, http.StatusCreated, apiKeyCreated{ID: k.ID, UID: "api_key:" + k.KeyHash, User: k.User,
 		Metadata: k.Metadata, CreatedAt: k.CreatedAt.Format(createdAtLayout), Enabled: k.Enabled, Key: plain})
 	return nil
@@ -339,6 +343,7 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if b.keyHash != "" && b.keyHash != masked && strings.ToLower(b.keyHash) != k.KeyHash {
 		return badRequest("Update of key_hash is not allowed.")
 	}
+	wasEnabled := k.Enabled
 	if err := s.applyUpdate(p, &k, b); err != nil {
 		return err
 	}
@@ -348,6 +353,14 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) error {
 	s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})
 	if err != nil {
 		return notFoundAs(err, newError(http.StatusNotFound, "ApiKey with key or id=%s not found.", ref))
+	}
+	if k.Enabled != wasEnabled {
+		action, event := "disabled", auditKeyDisabled
+		if k.Enabled {
+			action, event = "enabled", auditKeyEnabled
+		}
+		s.metrics.apiKeys.WithLabelValues(action).Inc()
+		s.audit(r, event, outcomeSuccess, k.User, slog.String("key_id", k.ID), slog.String("by", p.User))
 	}
 	writeJSON(w, http.StatusOK, maskedKey(k))
 	return nil
@@ -389,6 +402,8 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFoundAs(err, notFound)
 	}
+	s.metrics.apiKeys.WithLabelValues("deleted").Inc()
+	s.audit(r, auditKeyDeleted, outcomeSuccess, k.User, slog.String("key_id", k.ID), slog.String("by", p.User))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

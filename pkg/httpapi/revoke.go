@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -29,7 +30,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	case p.User == caller.User || s.privileged(caller.User):
-		if err := s.revokePrincipal(r, p); err != nil {
+		if err := s.revokePrincipal(r, p, caller.User, "revoke"); err != nil {
 			return err
 		}
 	}
@@ -39,12 +40,16 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 
 // revokePrincipal deletes a token or disables a key, and drops it from this
 // replica's cache at once (other replicas hear of it from the store).
-func (s *Server) revokePrincipal(r *http.Request, p Principal) error {
+func (s *Server) revokePrincipal(r *http.Request, p Principal, by, how string) error {
 	ctx, cancel := s.storeCtx(r)
 	defer cancel()
 	if p.Kind == authn.KindToken {
-		_, err := s.cfg.Store.DeleteToken(ctx, p.TokenHash)
+		deleted, err := s.cfg.Store.DeleteToken(ctx, p.TokenHash)
 		s.cache.Event(store.Event{Kind: store.EventToken, Key: p.TokenHash})
+		if deleted {
+			s.metrics.revoked.Inc()
+			s.audit(r, auditTokenRevoked, outcomeSuccess, p.User, slog.String("by", by), slog.String("how", how))
+		}
 		return err
 	}
 	k, err := s.cfg.Store.APIKeyByID(ctx, p.KeyID)
@@ -60,6 +65,10 @@ func (s *Server) revokePrincipal(r *http.Request, p Principal) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // deleted meanwhile: revoked all the same
 	}
+	if err == nil {
+		s.metrics.apiKeys.WithLabelValues("disabled").Inc()
+		s.audit(r, auditKeyDisabled, outcomeSuccess, k.User, slog.String("key_id", k.ID), slog.String("by", by), slog.String("how", how))
+	}
 	return err
 }
 
@@ -72,7 +81,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if p.Kind != authn.KindToken {
 		return badRequest("Only a token can log out; disable or delete an API key instead.")
 	}
-	if err := s.revokePrincipal(r, p); err != nil {
+	if err := s.revokePrincipal(r, p, p.User, "logout"); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -100,6 +109,9 @@ func (s *Server) revokeUserTokens(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	s.metrics.revoked.Add(float64(len(hashes)))
+	s.audit(r, auditTokenRevoked, outcomeSuccess, user, slog.String("by", p.User), slog.String("how", "all"),
+		slog.Int("count", len(hashes)))
 	writeJSON(w, http.StatusOK, map[string]any{"user": user, "revoked": len(hashes)})
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -46,6 +47,20 @@ type Config struct {
 	CacheMaxAge time.Duration
 	// PurgeInterval is how often expired tokens are deleted (default 1 min).
 	PurgeInterval time.Duration
+	// BackendName labels login metrics and audit events (e.g. flat_file).
+	BackendName string
+	// Mode is ModeStandalone (default: passwords checked by Backend) or
+	// ModeProxy (a trusted front proxy names the user).
+	Mode string
+	// TrustedProxies are the peers whose identity and X-Forwarded-For
+	// headers are believed (auth.proxy_trusted_cidrs).
+	TrustedProxies []netip.Prefix
+	// AllowedOrigins is the CORS allow-list; "*" allows any origin.
+	AllowedOrigins []string
+	// AllowedHosts, when not empty, are the only Host headers served
+	// (health and metrics routes excepted).
+	AllowedHosts []string
+
 	// BasicCacheTTL is how long a Basic caller of introspect or revoke is
 	// remembered after a successful password check (default 10 s).
 	BasicCacheTTL time.Duration
@@ -59,6 +74,7 @@ type Server struct {
 	handler http.Handler
 	cache   *credCache
 	basic   *basicCache
+	metrics *metrics
 	now     func() time.Time
 	// draining is set when shutdown starts, so /readyz turns 503 before
 	// the listener closes and load balancers stop sending traffic.
@@ -88,6 +104,7 @@ func NewServer(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, now: func() time.Time { return cfg.Now().UTC() }}
 	s.cache = newCredCache(cfg.Store, cfg.CacheSize, cfg.CacheMaxAge, s.now)
 	s.basic = newBasicCache(cfg.BasicCacheTTL, s.now)
+	s.metrics = newMetrics(s)
 	s.router = s.routes()
 	s.handler = s.router
 	return s
@@ -116,7 +133,7 @@ const DefaultAPIURL = "http://127.0.0.1:9101"
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.recoverer, s.accessLog, stripOneSlash, limitBody)
+	r.Use(s.requestID, s.recoverer, s.accessLog, s.cors, s.allowedHosts, stripOneSlash, limitBody)
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.notFound) // st2 answers a wrong method with 404 too
 	for _, p := range tokenPaths {
@@ -138,6 +155,7 @@ func (s *Server) routes() chi.Router {
 	r.Delete("/auth/v1/tokens/current", s.handle(s.logout))
 	r.Delete("/auth/v1/users/{user}/tokens", s.handle(s.revokeUserTokens))
 	r.Get("/auth/v1/me", s.handle(s.me))
+	r.Method("GET", "/metrics", s.metrics.handler())
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
 	return r

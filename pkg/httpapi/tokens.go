@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"time"
@@ -40,22 +41,59 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	user, password, ok := ParseBasic(r.Header.Get("Authorization"))
-	if !ok {
-		return errInvalidCredentials
-	}
-	id, err := s.cfg.Backend.Authenticate(r.Context(), user, password)
+	id, err := s.login(r)
 	if err != nil {
-		if errors.Is(err, backend.ErrInvalidCredentials) {
-			return errInvalidCredentials
-		}
 		return err
 	}
 	return s.issueFor(w, r, id, req)
 }
 
+// login finds out who is asking for a token: the trusted proxy's user in
+// proxy mode, else the backend's answer for the Basic credentials. Every
+// attempt is counted and audited.
+func (s *Server) login(r *http.Request) (backend.Identity, error) {
+	name := s.cfg.BackendName
+	if s.cfg.Mode == ModeProxy {
+		name = ModeProxy
+		id, ok := s.proxyUser(r)
+		if !ok {
+			return s.loginFailed(r, name, "", errInvalidCredentials)
+		}
+		return s.loginSucceeded(r, name, id), nil
+	}
+	user, password, ok := ParseBasic(r.Header.Get("Authorization"))
+	if !ok {
+		return s.loginFailed(r, name, "", errInvalidCredentials)
+	}
+	id, err := s.cfg.Backend.Authenticate(r.Context(), user, password)
+	if errors.Is(err, backend.ErrInvalidCredentials) {
+		err = errInvalidCredentials
+	}
+	if err != nil {
+		return s.loginFailed(r, name, user, err)
+	}
+	return s.loginSucceeded(r, name, id), nil
+}
+
+func (s *Server) loginSucceeded(r *http.Request, backendName string, id backend.Identity) backend.Identity {
+	s.metrics.logins.WithLabelValues(backendName, outcomeSuccess).Inc()
+	s.audit(r, auditLogin, outcomeSuccess, id.Username, slog.String("backend", backendName))
+	return id
+}
+
+func (s *Server) loginFailed(r *http.Request, backendName, user string, err error) (backend.Identity, error) {
+	outcome := outcomeInvalid
+	if toError(err).Status != http.StatusUnauthorized {
+		outcome = outcomeUnavailable
+	}
+	s.metrics.logins.WithLabelValues(backendName, outcome).Inc()
+	s.audit(r, auditLogin, outcome, user, slog.String("backend", backendName))
+	return backend.Identity{}, err
+}
+
 // issueFor makes and stores a token for an authenticated identity.
 func (s *Server) issueFor(w http.ResponseWriter, r *http.Request, id backend.Identity, req tokenRequest) error {
+	issuer := id.Username
 	if req.impersonate {
 		// As st2: any "user" from a non-service account is refused.
 		if !s.isService(id.Username) {
@@ -74,6 +112,10 @@ func (s *Server) issueFor(w http.ResponseWriter, r *http.Request, id backend.Ide
 	if err != nil {
 		return err
 	}
+	s.metrics.issued.Inc()
+	s.audit(r, auditTokenIssued, outcomeSuccess, t.User, slog.String("token_id", t.ID),
+		slog.String("expiry", t.ExpiresAt.Format(expiryLayout)), slog.Bool("service", t.Service),
+		slog.String("issued_by", issuer))
 	w.Header().Set("X-API-URL", s.cfg.APIURL)
 	writeJSON(w, http.StatusCreated, tokenResponse{
 		ID: t.ID, User: t.User, Token: plain, Expiry: t.ExpiresAt.Format(expiryLayout),

@@ -106,3 +106,16 @@ type Store interface {
 	Ping(ctx context.Context) error
 	io.Closer
 }
+
+// PoolStats is a snapshot of a store's connection pool, for metrics.
+type PoolStats struct {
+	Max    int   // the most connections the pool will open
+	Open   int   // connections open now
+	InUse  int   // connections handed out now
+	Waited int64 // how many times a caller had to wait for a connection
+}
+
+// PoolStater is implemented by stores that can report their pool.
+type PoolStater interface {
+	PoolStats() PoolStats
+}

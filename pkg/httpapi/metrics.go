@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+)
+
+// metrics are the server's Prometheus series, in a registry of its own so
+// that several servers (tests, benchmarks) can live in one process.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	logins   *prometheus.CounterVec
+	issued   prometheus.Counter
+	revoked  prometheus.Counter
+	apiKeys  *prometheus.CounterVec
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_http_requests_total", Help: "HTTP requests by route pattern, method and status code.",
+		}, []string{"route", "method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "gatehouse_http_request_duration_seconds", Help: "HTTP request latency by route pattern and method.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method"}),
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_logins_total", Help: "Password logins by backend and outcome (success, invalid, unavailable).",
+		}, []string{"backend", "outcome"}),
+		issued: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gatehouse_tokens_issued_total", Help: "Access tokens issued.",
+		}),
+		revoked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gatehouse_tokens_revoked_total", Help: "Access tokens revoked (revoke, logout, or all of a user's).",
+		}),
+		apiKeys: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_api_keys_total", Help: "API key changes by action (created, enabled, disabled, deleted).",
+		}, []string{"action"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.logins, m.issued, m.revoked, m.apiKeys,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registerCache(s.cache)
+	if ps, ok := s.cfg.Store.(store.PoolStater); ok {
+		m.registerPool(ps)
+	}
+	return m
+}
+
+func (m *metrics) registerCache(c *credCache) {
+	for result, n := range map[string]func() uint64{"hit": c.hits.Load, "miss": c.misses.Load} {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gatehouse_validation_cache_requests_total", Help: "Validation cache lookups by result.",
+			ConstLabels: prometheus.Labels{"result": result},
+		}, func() float64 { return float64(n()) }))
+	}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "gatehouse_validation_cache_entries", Help: "Entries in the validation cache.",
+	}, func() float64 { return float64(c.entries.Len()) }))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "gatehouse_validation_cache_trusted", Help: "1 while the validation cache is in use (the revocation listener is connected, or the store is not shared).",
+	}, func() float64 { return boolFloat(c.trusted.Load()) }))
+}
+
+func (m *metrics) registerPool(ps store.PoolStater) {
+	for state, f := range map[string]func(store.PoolStats) int{
+		"max": func(p store.PoolStats) int { return p.Max }, "open": func(p store.PoolStats) int { return p.Open },
+		"in_use": func(p store.PoolStats) int { return p.InUse },
+	} {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gatehouse_db_pool_connections", Help: "Database pool connections by state.",
+			ConstLabels: prometheus.Labels{"state": state},
+		}, func() float64 { return float64(f(ps.PoolStats())) }))
+	}
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "gatehouse_db_pool_waits_total", Help: "Times a request waited for a free database connection.",
+	}, func() float64 { return float64(ps.PoolStats().Waited) }))
+}
+
+func (m *metrics) observe(route, method string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
