@@ -40,6 +40,7 @@ type Config struct {
 	Auth     Auth     `mapstructure:"auth"`     // st2's [auth] plus Gatehouse's keys
 	API      API      `mapstructure:"api"`      // what Gatehouse reads of st2's [api]
 	Database Database `mapstructure:"database"` // token and API key storage
+	Throttle Throttle `mapstructure:"throttle"` // limits on failed attempts
 
 	// unknownKeys are keys in the configuration file that match no field;
 	// Load records them and Validate reports them.
@@ -88,6 +89,22 @@ type Auth struct {
 	AllowedHosts []string `mapstructure:"allowed_hosts"`
 }
 
+// Throttle limits failed attempts; a limit of 0 turns that check off.
+//
+//	throttle:
+//	  login_failures: 10      # per account in login_window, then 429
+//	  address_failures: 50    # per client address in login_window
+//	  login_window: 900       # seconds
+//	  scan_failures: 100      # unknown tokens one introspect/revoke caller may ask about
+//	  scan_window: 60         # seconds
+type Throttle struct {
+	LoginFailures   int `mapstructure:"login_failures"`
+	AddressFailures int `mapstructure:"address_failures"`
+	LoginWindow     int `mapstructure:"login_window"`
+	ScanFailures    int `mapstructure:"scan_failures"`
+	ScanWindow      int `mapstructure:"scan_window"`
+}
+
 // API holds the keys Gatehouse reads from st2's [api] section.
 type API struct {
 	// AllowOrigin is st2's [api] allow_origin, merged into the CORS
@@ -122,6 +139,7 @@ func Default() Config {
 			AdminUsers:        []string{"admin"},
 		},
 		Database: Database{URL: DefaultDatabaseURL},
+		Throttle: Throttle{LoginFailures: 10, AddressFailures: 50, LoginWindow: 900, ScanFailures: 100, ScanWindow: 60},
 	}
 }
 

@@ -64,6 +64,7 @@ func TestDefault(t *testing.T) {
 			AdminUsers:        []string{"admin"},
 		},
 		Database: config.Database{URL: "sqlite:data/gatehouse.db"},
+		Throttle: config.Throttle{LoginFailures: 10, AddressFailures: 50, LoginWindow: 900, ScanFailures: 100, ScanWindow: 60},
 	}
 	if !reflect.DeepEqual(d, want) {
 		t.Errorf("Default() = %+v\nwant %+v", d, want)
@@ -642,5 +643,21 @@ func wantStrings(t *testing.T, what string, got, want []string) {
 	t.Helper()
 	if !slices.Equal(got, want) || (got == nil) != (want == nil) {
 		t.Errorf("%s = %#v, want %#v", what, got, want)
+	}
+}
+
+func TestThrottleFromEnvAndValidation(t *testing.T) {
+	t.Setenv("GATEHOUSE_THROTTLE_LOGIN_FAILURES", "3")
+	t.Setenv("GATEHOUSE_THROTTLE_SCAN_WINDOW", "0")
+	cfg, err := config.Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Throttle.LoginFailures != 3 || cfg.Throttle.AddressFailures != 50 {
+		t.Fatalf("throttle %+v", cfg.Throttle)
+	}
+	err = cfg.Validate(nil)
+	if err == nil || !strings.Contains(err.Error(), "throttle.scan_window") {
+		t.Fatalf("scan_window 0 accepted: %v", err)
 	}
 }

@@ -166,6 +166,7 @@ func iniToConfigMap(s iniSections) map[string]any {
 	}{
 		{"auth", structKeys(Auth{})},
 		{"api", structKeys(API{})},
+		{"throttle", structKeys(Throttle{})},
 	} {
 		for k, v := range s[sec.name] {
 			if sec.keys[k] {

@@ -94,6 +94,7 @@ func (c Config) Validate(knownBackends []string) error {
 	c.Auth.validate(&p, knownBackends)
 	validateOrigins(&p, "api.allow_origin", c.API.AllowOrigin)
 	c.Database.validate(&p)
+	c.Throttle.validate(&p)
 	if len(p) == 0 {
 		return nil
 	}
@@ -274,5 +275,23 @@ func (d Database) validate(p *problems) {
 			scheme = ""
 		}
 		p.add("database.url", "unsupported scheme %q (want sqlite:PATH or postgres://…)", scheme)
+	}
+}
+
+func (t Throttle) validate(p *problems) {
+	for _, f := range []struct {
+		key   string
+		value int
+		min   int
+	}{
+		{"throttle.login_failures", t.LoginFailures, 0},
+		{"throttle.address_failures", t.AddressFailures, 0},
+		{"throttle.scan_failures", t.ScanFailures, 0},
+		{"throttle.login_window", t.LoginWindow, 1},
+		{"throttle.scan_window", t.ScanWindow, 1},
+	} {
+		if f.value < f.min {
+			p.add(f.key, "must be at least %d, got %d", f.min, f.value)
+		}
 	}
 }

@@ -18,6 +18,7 @@ const (
 	outcomeSuccess     = "success"
 	outcomeInvalid     = "invalid"
 	outcomeUnavailable = "unavailable"
+	outcomeThrottled   = "throttled"
 )
 
 // audit writes one security event as one JSON line, tagged "log":"audit",

@@ -68,6 +68,27 @@ func (s *Server) purgeExpired(ctx context.Context) {
 	if total > 0 {
 		s.log.Info("purged expired tokens", slog.Int("count", total))
 	}
+	s.purgeFailures(ctx)
+}
+
+// purgeFailures deletes throttle counts older than the longest window.
+func (s *Server) purgeFailures(ctx context.Context) {
+	window := max(s.cfg.Throttle.LoginWindow, s.cfg.Throttle.ScanWindow)
+	if window <= 0 {
+		return
+	}
+	for ctx.Err() == nil {
+		bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		n, err := s.cfg.Store.PurgeFailures(bctx, s.now().Add(-window), purgeBatch)
+		cancel()
+		if err != nil {
+			s.log.Warn("purging throttle counts", slog.String("error", err.Error()))
+			return
+		}
+		if n < purgeBatch {
+			return
+		}
+	}
 }
 
 // loggingHandler logs the listener's state changes around the cache's own.

@@ -63,7 +63,7 @@ func newCredCache(st store.Store, size int, maxAge time.Duration, now func() tim
 	return c
 }
 
-func tokenKey(hash string) string { return "t:" + hash }
+func tokenKey(hash string) string  { return "t:" + hash }
 func apiKeyKey(hash string) string { return "k:" + hash }
 
 // get returns a fresh entry for k.

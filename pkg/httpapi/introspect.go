@@ -33,12 +33,18 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 	if !s.privileged(caller.User) {
 		return newError(http.StatusForbidden, "Only service accounts and admins may introspect tokens.")
 	}
+	if err := s.checkScan(caller.User); err != nil {
+		return err
+	}
 	tok, hint, err := readRFCForm(r)
 	if err != nil {
 		return err
 	}
 	p, err := s.lookupAny(r, tok, hint)
 	if errors.Is(err, errInactive) {
+		if err := s.recordScanMiss(r.Context(), caller.User); err != nil {
+			return err
+		}
 		writeJSON(w, http.StatusOK, inactive)
 		return nil
 	}

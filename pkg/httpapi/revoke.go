@@ -20,6 +20,9 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkScan(caller.User); err != nil {
+		return err
+	}
 	tok, hint, err := readRFCForm(r)
 	if err != nil {
 		return err
@@ -27,6 +30,9 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.lookupAny(r, tok, hint)
 	switch {
 	case errors.Is(err, errInactive):
+		if err := s.recordScanMiss(r.Context(), caller.User); err != nil {
+			return err
+		}
 	case err != nil:
 		return err
 	case p.User == caller.User || s.privileged(caller.User):

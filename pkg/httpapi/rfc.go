@@ -34,8 +34,11 @@ func (s *Server) writeRFCError(w http.ResponseWriter, r *http.Request, err error
 		s.writeError(w, r, err) // logs the cause
 		return
 	}
+	setRetryAfter(w, e)
 	code := "invalid_request"
 	switch e.Status {
+	case http.StatusTooManyRequests:
+		code = "slow_down"
 	case http.StatusUnauthorized:
 		code = "invalid_client"
 		// RFC 6749 5.2: a client that tried HTTP Basic is told the scheme.

@@ -61,6 +61,9 @@ type Config struct {
 	// (health and metrics routes excepted).
 	AllowedHosts []string
 
+	// Throttle limits failed logins and token scanning.
+	Throttle Throttle
+
 	// BasicCacheTTL is how long a Basic caller of introspect or revoke is
 	// remembered after a successful password check (default 10 s).
 	BasicCacheTTL time.Duration
@@ -74,6 +77,7 @@ type Server struct {
 	handler http.Handler
 	cache   *credCache
 	basic   *basicCache
+	scans   *scanGuard
 	metrics *metrics
 	now     func() time.Time
 	// draining is set when shutdown starts, so /readyz turns 503 before
@@ -95,6 +99,12 @@ func NewServer(cfg Config) *Server {
 	if cfg.ServiceTokenTTL <= 0 {
 		cfg.ServiceTokenTTL = cfg.TokenTTL
 	}
+	if cfg.Throttle.LoginWindow <= 0 {
+		cfg.Throttle.LoginWindow = 15 * time.Minute
+	}
+	if cfg.Throttle.ScanWindow <= 0 {
+		cfg.Throttle.ScanWindow = time.Minute
+	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
 	}
@@ -104,6 +114,7 @@ func NewServer(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, now: func() time.Time { return cfg.Now().UTC() }}
 	s.cache = newCredCache(cfg.Store, cfg.CacheSize, cfg.CacheMaxAge, s.now)
 	s.basic = newBasicCache(cfg.BasicCacheTTL, s.now)
+	s.scans = newScanGuard(cfg.Throttle.ScanWindow)
 	s.metrics = newMetrics(s)
 	s.router = s.routes()
 	s.handler = s.router

@@ -62,17 +62,35 @@ func (s *Server) login(r *http.Request) (backend.Identity, error) {
 		return s.loginSucceeded(r, name, id), nil
 	}
 	user, password, ok := ParseBasic(r.Header.Get("Authorization"))
+	limits := s.loginLimitsFor(user, r)
+	// Throttled attempts cost no password work, whatever the account.
+	if err := s.checkLogin(r.Context(), limits); err != nil {
+		return s.loginFailed(r, name, user, err)
+	}
 	if !ok {
-		return s.loginFailed(r, name, "", errInvalidCredentials)
+		return s.loginFailed(r, name, "", s.countFailure(r, limits, errInvalidCredentials))
 	}
 	id, err := s.cfg.Backend.Authenticate(r.Context(), user, password)
 	if errors.Is(err, backend.ErrInvalidCredentials) {
-		err = errInvalidCredentials
+		err = s.countFailure(r, limits, errInvalidCredentials)
 	}
 	if err != nil {
 		return s.loginFailed(r, name, user, err)
 	}
+	if err := s.clearLoginFailures(r.Context(), user); err != nil {
+		return s.loginFailed(r, name, user, err)
+	}
 	return s.loginSucceeded(r, name, id), nil
+}
+
+// countFailure records a refused login and returns the refusal, or the
+// store's error if it could not be recorded: a failure that is not counted
+// must not be answered as an ordinary 401.
+func (s *Server) countFailure(r *http.Request, limits loginLimits, refusal error) error {
+	if err := s.recordLoginFailure(r.Context(), limits); err != nil {
+		return err
+	}
+	return refusal
 }
 
 func (s *Server) loginSucceeded(r *http.Request, backendName string, id backend.Identity) backend.Identity {
@@ -83,7 +101,11 @@ func (s *Server) loginSucceeded(r *http.Request, backendName string, id backend.
 
 func (s *Server) loginFailed(r *http.Request, backendName, user string, err error) (backend.Identity, error) {
 	outcome := outcomeInvalid
-	if toError(err).Status != http.StatusUnauthorized {
+	switch toError(err).Status {
+	case http.StatusUnauthorized:
+	case http.StatusTooManyRequests:
+		outcome = outcomeThrottled
+	default:
 		outcome = outcomeUnavailable
 	}
 	s.metrics.logins.WithLabelValues(backendName, outcome).Inc()

@@ -101,6 +101,7 @@ type APIKeyStore interface {
 type Store interface {
 	TokenStore
 	APIKeyStore
+	ThrottleStore
 	// Ping checks that the database answers. It is cheap enough for every
 	// health check.
 	Ping(ctx context.Context) error

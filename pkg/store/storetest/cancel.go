@@ -32,6 +32,10 @@ func testCancelledContext(t *testing.T, s store.Store) {
 		"UpdateAPIKey":       func() error { return s.UpdateAPIKey(ctx, key) },
 		"DeleteAPIKey":       func() error { return s.DeleteAPIKey(ctx, key.ID) },
 		"Ping":               func() error { return s.Ping(ctx) },
+		"CountFailures":      func() error { _, err := s.CountFailures(ctx, []string{"k"}, t0); return err },
+		"RecordFailures":     func() error { _, err := s.RecordFailures(ctx, []string{"k"}, t0, t0); return err },
+		"ClearFailures":      func() error { return s.ClearFailures(ctx, "k") },
+		"PurgeFailures":      func() error { _, err := s.PurgeFailures(ctx, t0, 10); return err },
 	}
 	for name, call := range calls {
 		start := time.Now()

@@ -32,6 +32,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpdateAPIKeyUnknown", testUpdateAPIKeyUnknown},
 		{"DeleteAPIKey", testDeleteAPIKey},
 		{"Ping", testPing},
+		{"ThrottleCounts", testThrottleCounts},
+		{"ThrottleClearAndPurge", testThrottleClearAndPurge},
 		{"CancelledContext", testCancelledContext},
 		{"NoSecretsStored", testNoSecretsStored},
 	}
