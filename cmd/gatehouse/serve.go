@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -76,7 +75,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	}
 	defer st.Close()
 	api := httpapi.NewServer(apiConfig(cfg, st, b, log))
-	srv, err := newHTTPServer(cfg, api, log)
+	srv, certs, err := newHTTPServer(cfg, api, log)
 	if err != nil {
 		return err
 	}
@@ -88,6 +87,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	background := make(chan struct{})
 	go func() { defer close(background); api.Run(bg) }()
 	defer func() { stopBackground(); <-background }()
+	hupCtx, stopHUP := context.WithCancel(ctx)
+	defer stopHUP()
+	go handleSIGHUP(hupCtx, log, certs.reloadFunc())
 	return run(ctx, srv, ln, api, log, ready)
 }
 
@@ -104,7 +106,20 @@ func openStore(ctx context.Context, url string) (store.Store, error) {
 }
 
 func apiConfig(cfg config.Config, st store.Store, b backend.Backend, log *slog.Logger) httpapi.Config {
+	trusted, _ := cfg.Auth.TrustedProxies() // checked by Validate
 	return httpapi.Config{
+		Mode:           cfg.Auth.Mode,
+		BackendName:    cfg.Auth.Backend,
+		TrustedProxies: trusted,
+		AllowedOrigins: cfg.AllowedOrigins(),
+		AllowedHosts:   cfg.Auth.AllowedHosts,
+		Throttle: httpapi.Throttle{
+			LoginFailures:   cfg.Throttle.LoginFailures,
+			AddressFailures: cfg.Throttle.AddressFailures,
+			LoginWindow:     time.Duration(cfg.Throttle.LoginWindow) * time.Second,
+			ScanFailures:    cfg.Throttle.ScanFailures,
+			ScanWindow:      time.Duration(cfg.Throttle.ScanWindow) * time.Second,
+		},
 		Store:           st,
 		Backend:         b,
 		Logger:          log,
@@ -127,7 +142,9 @@ const (
 	shutdownTimeout   = 30 * time.Second
 )
 
-func newHTTPServer(cfg config.Config, h http.Handler, log *slog.Logger) (*http.Server, error) {
+// newHTTPServer builds the server. With auth.use_ssl it also returns the
+// certificate reloader its TLS configuration reads from (nil otherwise).
+func newHTTPServer(cfg config.Config, h http.Handler, log *slog.Logger) (*http.Server, *certReloader, error) {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -138,14 +155,14 @@ func newHTTPServer(cfg config.Config, h http.Handler, log *slog.Logger) (*http.S
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if !cfg.Auth.UseSSL {
-		return srv, nil
+		return srv, nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(cfg.Auth.Cert, cfg.Auth.Key)
+	certs, err := newCertReloader(cfg.Auth.Cert, cfg.Auth.Key, log)
 	if err != nil {
-		return nil, fmt.Errorf("auth.cert/auth.key: %w", err)
+		return nil, nil, err
 	}
-	srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-	return srv, nil
+	srv.TLSConfig = certs.tlsConfig()
+	return srv, certs, nil
 }
 
 // run serves on ln until ctx is done, then turns readiness off and lets
