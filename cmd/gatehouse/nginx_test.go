@@ -59,6 +59,15 @@ func TestNginxAuthRequest(t *testing.T) {
 			}
 		})
 	}
+	// The example's log format drops query strings: the webhook's key is
+	// in no log, nginx's or Gatehouse's.
+	access, err := os.ReadFile(filepath.Join(dir, "access.log"))
+	if err != nil || !strings.Contains(string(access), "/hooks/x") {
+		t.Fatalf("nginx access log: %v %q", err, access)
+	}
+	if strings.Contains(string(access)+gh.Stderr(), key) {
+		t.Error("the webhook's API key was logged")
+	}
 }
 
 // startNginx runs nginx in the foreground on a free loopback port with the
@@ -78,7 +87,8 @@ func startNginxWith(t *testing.T, nginx, dir, example, listen string, replacemen
 		t.Fatal(err)
 	}
 	port := freePort(t)
-	replacements = append(replacements, listen, "listen 127.0.0.1:"+port+";")
+	replacements = append(replacements, listen, "listen 127.0.0.1:"+port+";",
+		"/var/log/nginx/access.log", filepath.Join(dir, "access.log"))
 	site := strings.NewReplacer(replacements...).Replace(string(text))
 	user := ""
 	if os.Geteuid() == 0 {
