@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -58,7 +59,7 @@ func htpasswdSet(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	password, err := readNewPassword(cmd.InOrStdin(), cmd.ErrOrStderr())
+	password, err := readNewPassword(cmd.Context(), cmd.InOrStdin(), cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
@@ -86,22 +87,29 @@ func htpasswdDelete(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// readNewPassword prompts twice on a terminal, or reads one line from a pipe.
-func readNewPassword(in io.Reader, prompt io.Writer) (string, error) {
-	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		first, err := promptPassword(f, prompt, "New password: ")
-		if err != nil {
-			return "", err
-		}
-		again, err := promptPassword(f, prompt, "Repeat password: ")
-		if err != nil {
-			return "", err
-		}
-		if first != again {
-			return "", errors.New("passwords do not match")
-		}
-		return first, nonEmpty(first)
+// readNewPassword prompts twice on a terminal (Ctrl-C ends it), or reads
+// one line from a pipe.
+func readNewPassword(ctx context.Context, in io.Reader, prompt io.Writer) (string, error) {
+	f, ok := in.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return readPasswordLine(in)
 	}
+	first, err := promptPasswordContext(ctx, f, prompt, "New password: ")
+	if err != nil {
+		return "", err
+	}
+	again, err := promptPasswordContext(ctx, f, prompt, "Repeat password: ")
+	if err != nil {
+		return "", err
+	}
+	if first != again {
+		return "", errors.New("passwords do not match")
+	}
+	return first, nonEmpty(first)
+}
+
+// readPasswordLine reads a password as one line of a pipe.
+func readPasswordLine(in io.Reader) (string, error) {
 	line, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err

@@ -22,7 +22,8 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringP("config", "c", "", "configuration file (YAML, or an st2-style INI such as /etc/st2/st2.conf)")
-	root.AddCommand(newServeCommand(), newMigrateCommand(), newHtpasswdCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newMigrateCommand(), newHtpasswdCommand(), newVersionCommand(),
+		newLoginCommand(), newLogoutCommand(), newAPIKeyCommand())
 	return root
 }
 

@@ -89,7 +89,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	defer func() { stopBackground(); <-background }()
 	hupCtx, stopHUP := context.WithCancel(ctx)
 	defer stopHUP()
-	go handleSIGHUP(hupCtx, log, certs.reloadFunc())
+	handleSIGHUP(hupCtx, log, certs.reloadFunc())
 	return run(ctx, srv, ln, api, log, ready)
 }
 

@@ -115,9 +115,18 @@ func (r *certReloader) tlsConfig() *tls.Config {
 // handling is unaffected; while it runs, SIGHUP no longer kills the
 // process (systemd's ExecReload=/bin/kill -HUP $MAINPID is safe even
 // without TLS). reload may be nil: there is nothing to reload then.
+//
+// It subscribes to SIGHUP before it returns and then serves the signal in
+// the background until ctx is done, so that a SIGHUP arriving as soon as
+// the server logs "serving" is already caught (the default action would
+// end the process).
 func handleSIGHUP(ctx context.Context, log *slog.Logger, reload func() error) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
+	go serveSIGHUP(ctx, hup, log, reload)
+}
+
+func serveSIGHUP(ctx context.Context, hup chan os.Signal, log *slog.Logger, reload func() error) {
 	defer signal.Stop(hup)
 	for {
 		select {

@@ -1,0 +1,72 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Token is an issued token, st2's TokenAPI.
+type Token struct {
+	ID       string         `json:"id"`
+	User     string         `json:"user"`
+	Token    string         `json:"token"`
+	Expiry   string         `json:"expiry"` // as the server wrote it
+	Metadata map[string]any `json:"metadata"`
+	Service  bool           `json:"service"`
+}
+
+// ExpiresAt parses Expiry.
+func (t Token) ExpiresAt() (time.Time, error) {
+	return time.Parse(time.RFC3339Nano, t.Expiry)
+}
+
+// Login asks for a token with HTTP Basic credentials (POST
+// /auth/v1/tokens). ttl is in seconds; 0 asks for the server's default.
+func (c *Client) Login(ctx context.Context, user, password string, ttl int) (Token, error) {
+	var body any
+	if ttl > 0 {
+		body = map[string]int{"ttl": ttl}
+	}
+	var t Token
+	_, err := c.doJSON(ctx, request{method: http.MethodPost, path: "/auth/v1/tokens", body: body,
+		want: http.StatusCreated, basic: true, basicUser: user, basicPass: password}, &t)
+	if err != nil {
+		return Token{}, err
+	}
+	if t.Token == "" {
+		return Token{}, fmt.Errorf("unexpected answer from %s: no token in the 201 answer", c.URL())
+	}
+	if _, err := t.ExpiresAt(); err != nil {
+		return Token{}, fmt.Errorf("unexpected answer from %s: expiry %q is not a time", c.URL(), t.Expiry)
+	}
+	return t, nil
+}
+
+// Logout revokes the client's token (DELETE /auth/v1/tokens/current).
+func (c *Client) Logout(ctx context.Context) error {
+	_, err := c.do(ctx, request{method: http.MethodDelete, path: "/auth/v1/tokens/current", want: http.StatusNoContent})
+	return err
+}
+
+// Me is the authenticated caller (GET /auth/v1/me).
+type Me struct {
+	Username       string   `json:"username"`
+	Groups         []string `json:"groups"`
+	Authentication struct {
+		Method      string `json:"method"`
+		Location    string `json:"location"`
+		TokenExpire string `json:"token_expire,omitempty"`
+	} `json:"authentication"`
+	Raw json.RawMessage `json:"-"`
+}
+
+// Me asks the server who the client's credential belongs to.
+func (c *Client) Me(ctx context.Context) (Me, error) {
+	var m Me
+	resp, err := c.doJSON(ctx, request{method: http.MethodGet, path: "/auth/v1/me", want: http.StatusOK}, &m)
+	m.Raw = resp.Body
+	return m, err
+}
