@@ -5,10 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pg=$(scripts/postgres-up.sh | tail -n1)
-export "${pg?}"
-export GATEHOUSE_REQUIRE_INTEGRATION=1
+. scripts/lib.sh
+setup_parts
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(go version) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 go test -tags "${TAGS:-}" -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-2s}" -count "${COUNT:-1}" \
-	./pkg/httpapi/ ./pkg/backend/htpasswd/ ./pkg/store/sqlite/ ./pkg/store/postgres/
+	./pkg/httpapi/ ./pkg/backend/... ./pkg/store/sqlite/ ./pkg/store/postgres/

@@ -6,26 +6,10 @@
 # GATEHOUSE_*=value settings for the tests; they are exported here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-setup() {
-	local out
-	out=$(mktemp)
-	if ! "$@" >"$out"; then
-		echo "test.sh: $* failed" >&2
-		rm -f "$out"
-		exit 1
-	fi
-	while IFS= read -r line; do
-		case "$line" in GATEHOUSE_*=*) export "${line?}" ;; esac
-	done <"$out"
-	rm -f "$out"
-}
+. scripts/lib.sh
 
 export GATEHOUSE_REQUIRE_INTEGRATION=1
-setup scripts/postgres-up.sh
-for part in scripts/ldap-up.sh scripts/pam-up.sh; do
-	if [ -x "$part" ]; then setup "$part"; fi
-done
+setup_parts
 
 # StackStorm's own JavaScript client, for the end-to-end check.
 npm ci --prefix scripts/st2client --no-audit --no-fund --loglevel=error >/dev/null

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend/htpasswd"
+	"github.com/gatehouse-auth/gatehouse/pkg/backend/ldap"
 )
 
 // newRegistry lists every backend built into this binary. Backends that need
@@ -10,6 +11,7 @@ import (
 func newRegistry() *backend.Registry {
 	reg := backend.NewRegistry()
 	reg.Register(htpasswd.Name, htpasswd.Factory)
+	reg.Register(ldap.Name, ldap.Factory)
 	for _, add := range optionalBackends {
 		add(reg)
 	}
