@@ -10,7 +10,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.da
 TAGS     ?= $(shell test -f /usr/include/security/pam_appl.h && echo pam)
 BENCHTIME ?= 2s
 
-.PHONY: all build run test vet bench clean
+.PHONY: all build run test vet bench clean fuzz
 
 all: build
 
@@ -30,5 +30,19 @@ bench:
 	TAGS='$(TAGS)' BENCHTIME='$(BENCHTIME)' scripts/bench.sh
 	scripts/bench-introspect.sh
 
+fuzz:
+	scripts/fuzz.sh
+
 clean:
 	rm -rf bin
+
+# Reliability (docs/RELIABILITY.md): faults breaks PostgreSQL, LDAP and the
+# process under load; soak runs a checked mix for SOAK_DURATION (default 10m).
+# Both use a private PostgreSQL cluster and loopback only.
+.PHONY: faults soak
+
+faults:
+	scripts/faults.sh
+
+soak:
+	scripts/soak.sh

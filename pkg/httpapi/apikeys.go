@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -8,8 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/go-chi/chi/v5"
+	"unicode/utf8"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 	"github.com/gatehouse-auth/gatehouse/pkg/token"
@@ -86,6 +86,12 @@ func parseAPIKeyBody(r *http.Request) (apiKeyBody, error) {
 	}
 	if b.metadata, err = optObject(obj, "metadata"); err != nil {
 		return apiKeyBody{}, err
+	}
+	if err := checkMetadata(b.metadata, 0); err != nil {
+		return apiKeyBody{}, err
+	}
+	if b.user != "" && !validUsername(b.user) {
+		return apiKeyBody{}, badRequest("%s is not a valid user name", pyRepr(b.user))
 	}
 	if v, ok := obj["enabled"]; ok && v != nil {
 		e, isBool := v.(bool)
@@ -234,6 +240,9 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	// ?user= (st2 apikey list -u) narrows the list; only admins may name
 	// someone else. Everyone else only ever sees their own keys.
 	f.User = r.URL.Query().Get("user")
+	if f.User != "" && !validUsername(f.User) {
+		return badRequest("%s is not a valid user name", pyRepr(f.User))
+	}
 	if !admin {
 		if f.User != "" && f.User != p.User {
 			return newError(http.StatusForbidden, "User %q may not list API keys of user %q.", p.User, f.User)
@@ -314,7 +323,7 @@ func (s *Server) getAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ref := chi.URLParam(r, "ref")
+	ref := pathParam(r, "ref")
 	k, err := s.lookupAPIKey(r, p, ref)
 	if err != nil {
 		return notFoundAs(err, newError(http.StatusNotFound, "ApiKey matching %s for reference and id not found.", ref))
@@ -331,7 +340,7 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ref := chi.URLParam(r, "ref")
+	ref := pathParam(r, "ref")
 	b, err := parseAPIKeyBody(r)
 	if err != nil {
 		return err
@@ -389,7 +398,7 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ref := chi.URLParam(r, "ref")
+	ref := pathParam(r, "ref")
 	notFound := newError(http.StatusNotFound, "ApiKey with key or id=%s not found.", ref)
 	k, err := s.lookupAPIKey(r, p, ref)
 	if err != nil {
@@ -412,4 +421,46 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
 func isTrue(v string) bool {
 	b, err := strconv.ParseBool(v)
 	return err == nil && b
+}
+
+// Metadata limits: stores refuse deeper JSON (SQLite's json_valid stops at
+// about 1000 levels), NUL (PostgreSQL's jsonb) and numbers beyond float64.
+const maxMetadataDepth = 32
+
+// checkMetadata refuses metadata a store could not keep or read back.
+func checkMetadata(v any, depth int) error {
+	if depth > maxMetadataDepth {
+		return badRequest("metadata is nested more than %d levels deep", maxMetadataDepth)
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if err := checkMetadataString(k); err != nil {
+				return err
+			}
+			if err := checkMetadata(e, depth+1); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if err := checkMetadata(e, depth+1); err != nil {
+				return err
+			}
+		}
+	case string:
+		return checkMetadataString(x)
+	case json.Number:
+		if _, err := strconv.ParseFloat(string(x), 64); err != nil {
+			return badRequest("metadata number %s is out of range", truncate(string(x), 32))
+		}
+	}
+	return nil
+}
+
+func checkMetadataString(s string) error {
+	if strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+		return badRequest("metadata strings must be UTF-8 without NUL characters")
+	}
+	return nil
 }

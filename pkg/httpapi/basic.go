@@ -22,7 +22,7 @@ func ParseBasic(header string) (user, password string, ok bool) {
 		return "", "", false
 	}
 	scheme, encoded, found := strings.Cut(header, " ")
-	if !found || !strings.EqualFold(scheme, "basic") || encoded == "" {
+	if !found || !asciiEqualFold(scheme, "basic") || encoded == "" {
 		return "", "", false
 	}
 	raw, err := base64.StdEncoding.DecodeString(encoded)
@@ -44,6 +44,28 @@ func validUsername(user string) bool {
 	}
 	for _, r := range user {
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiEqualFold compares ASCII case-insensitively, as st2 (and every HTTP
+// stack) reads a scheme. strings.EqualFold would also match Unicode folds
+// such as "Baſic" (U+017F), which a proxy rule keyed on "Basic" misses.
+func asciiEqualFold(s, t string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], t[i]
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
 			return false
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxBodyBytes caps every request body.
@@ -24,8 +25,12 @@ const maxBodyBytes = 64 << 10
 // type is refused.
 func readObject(r *http.Request) (map[string]any, error) {
 	raw, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, err // *http.MaxBytesError becomes 413
+	var maxBytes *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxBytes):
+		return nil, err // 413
+	case err != nil: // a broken chunk, a body cut short: the client's fault
+		return nil, badRequest("Failed to parse request body: the body could not be read")
 	}
 	ct := r.Header.Get("Content-Type")
 	mt := ""
@@ -44,8 +49,12 @@ func readObject(r *http.Request) (map[string]any, error) {
 	}
 }
 
+// jsonSpace is JSON's whitespace (RFC 8259): nothing else may surround a
+// value. bytes.TrimSpace would also drop \f, \v and U+00A0.
+const jsonSpace = " \t\r\n"
+
 func decodeJSONObject(raw []byte) (map[string]any, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
+	if len(bytes.Trim(raw, jsonSpace)) == 0 {
 		return map[string]any{}, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -54,8 +63,12 @@ func decodeJSONObject(raw []byte) (map[string]any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, badRequest("Failed to parse request body: %s", jsonErrorText(err))
 	}
-	if dec.More() {
+	if len(bytes.Trim(raw[dec.InputOffset():], jsonSpace)) != 0 {
 		return nil, badRequest("Failed to parse request body: extra data after JSON value")
+	}
+	// encoding/json quietly turns invalid UTF-8 into U+FFFD: refuse it.
+	if !utf8.Valid(raw) {
+		return nil, badRequest("Failed to parse request body: the body is not UTF-8")
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/go-chi/chi/v5"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/authn"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
@@ -104,8 +103,8 @@ func (s *Server) revokeUserTokens(w http.ResponseWriter, r *http.Request) error 
 	if !s.isAdmin(p.User) {
 		return newError(http.StatusForbidden, "Only admins may revoke another user's tokens.")
 	}
-	user := chi.URLParam(r, "user")
-	if user == "" {
+	user := pathParam(r, "user")
+	if !validUsername(user) {
 		return errNotFound
 	}
 	ctx, cancel := s.storeCtx(r)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -144,7 +145,7 @@ const DefaultAPIURL = "http://127.0.0.1:9101"
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.recoverer, s.accessLog, s.cors, s.allowedHosts, stripOneSlash, limitBody)
+	r.Use(s.requestID, closeOdd, s.recoverer, s.accessLog, s.cors, s.allowedHosts, stripOneSlash, limitBody)
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.notFound) // st2 answers a wrong method with 404 too
 	for _, p := range tokenPaths {
@@ -238,4 +239,29 @@ func (s *Server) Walk(fn chi.WalkFunc) error {
 // isRFCPath reports the endpoints whose errors take RFC 6749's shape.
 func isRFCPath(p string) bool {
 	return p == "/auth/v1/introspect" || p == "/auth/v1/revoke"
+}
+
+// pathParam is a route parameter, unescaped: chi hands it over as the
+// client escaped it whenever that differs from Go's own escaping
+// (joe%40example.org), and a name must mean the same however it is spelled.
+func pathParam(r *http.Request, name string) string {
+	v := chi.URLParam(r, name)
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
+}
+
+// closeOdd asks the connection to close after a request framed with
+// Transfer-Encoding or sent as HTTP/1.0: RFC 9112 6.1 says a server that
+// gets both Content-Length and Transfer-Encoding must close the connection
+// afterwards, and Go keeps it open (golang/go#80942), which would let bytes
+// after a chunked body be read as a smuggled request.
+func closeOdd(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TransferEncoding) > 0 || !r.ProtoAtLeast(1, 1) {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
