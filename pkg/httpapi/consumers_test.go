@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,7 +12,9 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
+	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
+	"github.com/gatehouse-auth/gatehouse/pkg/token"
 )
 
 // countingStore counts credential lookups that reach the database.
@@ -335,5 +338,29 @@ func TestRFCEndpointEdges(t *testing.T) {
 	}
 	if r := h.do(req{method: "DELETE", path: "/auth/v1/users//tokens", header: asToken(h.tokenFor("admin"))}); r.status != 404 {
 		t.Errorf("empty user: %d %s", r.status, r.body)
+	}
+}
+
+// TestExpiredTokensArePurged: the background loop deletes expired tokens
+// (and old throttle counts) without anyone asking.
+func TestExpiredTokensArePurged(t *testing.T) {
+	h := newHarness(t, withConfig(func(c *httpapi.Config) { c.PurgeInterval = 20 * time.Millisecond }))
+	short := h.do(req{method: "POST", path: "/tokens", body: `{"ttl": 1}`,
+		header: map[string]string{"Authorization": basic("joe", testUsers["joe"])}}).json(t)["token"].(string)
+	long := h.tokenFor("joe")
+	h.clock.Advance(2 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := h.store.TokenByHash(t.Context(), token.HashToken(short))
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("expired token still stored: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := h.store.TokenByHash(t.Context(), token.HashToken(long)); err != nil {
+		t.Fatalf("a live token was purged: %v", err)
 	}
 }
