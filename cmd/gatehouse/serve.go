@@ -90,7 +90,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	hupCtx, stopHUP := context.WithCancel(ctx)
 	defer stopHUP()
 	handleSIGHUP(hupCtx, log, certs.reloadFunc())
-	return run(ctx, srv, ln, api, log, ready)
+	return run(ctx, srv, ln, api, log, ready, time.Duration(cfg.Auth.ShutdownDelay)*time.Second)
 }
 
 // openStore opens the database and applies migrations, giving up after a
@@ -165,9 +165,12 @@ func newHTTPServer(cfg config.Config, h http.Handler, log *slog.Logger) (*http.S
 	return srv, certs, nil
 }
 
-// run serves on ln until ctx is done, then turns readiness off and lets
-// in-flight requests finish.
-func run(ctx context.Context, srv *http.Server, ln net.Listener, api *httpapi.Server, log *slog.Logger, ready chan<- net.Addr) error {
+// run serves on ln until ctx is done, then turns readiness off, keeps
+// serving for drain so that load balancers polling /readyz stop sending new
+// requests, and lets in-flight requests finish. (Shutdown closes the
+// listener and idle connections at once: without the drain, readiness would
+// go straight from 200 to connection refused.)
+func run(ctx context.Context, srv *http.Server, ln net.Listener, api *httpapi.Server, log *slog.Logger, ready chan<- net.Addr, drain time.Duration) error {
 	errc := make(chan error, 1)
 	go func() {
 		if srv.TLSConfig != nil {
@@ -185,8 +188,17 @@ func run(ctx context.Context, srv *http.Server, ln net.Listener, api *httpapi.Se
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
+	log.Info("shutting down", slog.Duration("drain", drain))
 	api.StartDraining()
+	if drain > 0 {
+		t := time.NewTimer(drain)
+		select {
+		case <-t.C:
+		case err := <-errc:
+			t.Stop()
+			return err
+		}
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

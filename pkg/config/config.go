@@ -87,6 +87,12 @@ type Auth struct {
 	// AllowedHosts lists accepted Host headers (host or host:port); empty
 	// accepts any.
 	AllowedHosts []string `mapstructure:"allowed_hosts"`
+
+	// ShutdownDelay is how many seconds Gatehouse keeps serving after
+	// SIGTERM with /readyz answering 503, so load balancers stop sending it
+	// requests before the listener closes; then in-flight requests finish.
+	// Default 5; 0 closes at once.
+	ShutdownDelay int `mapstructure:"shutdown_delay"`
 }
 
 // Throttle limits failed attempts; a limit of 0 turns that check off.
@@ -137,6 +143,7 @@ func Default() Config {
 			Enable:            true,
 			ProxyTrustedCIDRs: []string{"127.0.0.1/32", "::1/128"},
 			AdminUsers:        []string{"admin"},
+			ShutdownDelay:     5,
 		},
 		Database: Database{URL: DefaultDatabaseURL},
 		Throttle: Throttle{LoginFailures: 10, AddressFailures: 50, LoginWindow: 900, ScanFailures: 100, ScanWindow: 60},

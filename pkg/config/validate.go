@@ -108,6 +108,9 @@ func (a Auth) validate(p *problems, knownBackends []string) {
 	if a.Port < 0 || a.Port > 65535 {
 		p.add("auth.port", "must be between 0 (any free port) and 65535, got %d", a.Port)
 	}
+	if a.ShutdownDelay < 0 {
+		p.add("auth.shutdown_delay", "must not be negative, got %d", a.ShutdownDelay)
+	}
 	if a.Mode != ModeStandalone && a.Mode != ModeProxy {
 		p.add("auth.mode", "Invalid auth mode %q specified in the config. Valid modes are: %s, %s",
 			a.Mode, ModeProxy, ModeStandalone)
