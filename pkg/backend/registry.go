@@ -3,7 +3,6 @@ package backend
 import (
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 )
 
@@ -61,9 +60,4 @@ func (r *Registry) Open(name string, kwargs map[string]any, log *slog.Logger) (B
 		return nil, fmt.Errorf("backend %q: %w", name, err)
 	}
 	return b, nil
-}
-
-// Has reports whether name is registered.
-func (r *Registry) Has(name string) bool {
-	return slices.Contains(r.Names(), name)
 }

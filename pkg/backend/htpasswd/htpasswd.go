@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/go-viper/mapstructure/v2"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 )
@@ -54,32 +51,10 @@ var _ backend.Backend = (*Backend)(nil)
 // is file_path (required); any other key is an error naming it.
 func Factory(kwargs map[string]any, log *slog.Logger) (backend.Backend, error) {
 	var cfg Config
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		ErrorUnused: true,
-		Result:      &cfg,
-		RootName:    "backend_kwargs",
-	})
-	if err != nil {
+	if err := backend.DecodeKwargs(kwargs, &cfg, backend.KwargsOptions{}); err != nil {
 		return nil, fmt.Errorf("htpasswd: %w", err)
 	}
-	if err := dec.Decode(kwargs); err != nil {
-		return nil, fmt.Errorf("htpasswd: %w", flatten(err))
-	}
 	return New(cfg, log)
-}
-
-// flatten turns mapstructure's multi-line "decoding failed due to the
-// following error(s)" into one line listing the errors.
-func flatten(err error) error {
-	var joined interface{ Unwrap() []error }
-	if !errors.As(err, &joined) {
-		return err
-	}
-	msgs := make([]string, 0, len(joined.Unwrap()))
-	for _, e := range joined.Unwrap() {
-		msgs = append(msgs, e.Error())
-	}
-	return errors.New(strings.Join(msgs, "; "))
 }
 
 // New reads cfg.FilePath and returns a backend serving it. It fails if

@@ -13,7 +13,8 @@ import (
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
-	"github.com/go-viper/mapstructure/v2"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 )
 
 // Name is the backend name used in the configuration, as in st2.
@@ -128,19 +129,8 @@ func DefaultConfig() Config {
 // are an error naming them.
 func decodeConfig(kwargs map[string]any) (Config, error) {
 	cfg := DefaultConfig()
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		ErrorUnused:      true,
-		WeaklyTypedInput: true,
-		Result:           &cfg,
-		RootName:         "backend_kwargs",
-	})
-	if err != nil {
-		return cfg, err
-	}
-	if err := dec.Decode(kwargs); err != nil {
-		return cfg, joinLine(err) // one line
-	}
-	return cfg, nil
+	err := backend.DecodeKwargs(kwargs, &cfg, backend.KwargsOptions{WeaklyTyped: true})
+	return cfg, err
 }
 
 // endpoint is one directory server.

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 )
 
 // groupRule is one entry of group_dns.
@@ -47,7 +49,7 @@ func parseGroupRules(dns []string, check string) (groupRules, error) {
 		}
 		g.rules = append(g.rules, groupRule{raw: raw, dn: dn, bare: len(dn.RDNs) == 1})
 	}
-	return g, joinLine(errors.Join(errs...))
+	return g, backend.OneLine(errors.Join(errs...))
 }
 
 // matches reports whether the group DN g satisfies r, ignoring case.

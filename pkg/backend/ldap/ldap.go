@@ -53,7 +53,7 @@ func Factory(kwargs map[string]any, log *slog.Logger) (backend.Backend, error) {
 func New(cfg Config, log *slog.Logger) (*Backend, error) {
 	s, err := cfg.validate()
 	if err != nil {
-		return nil, fmt.Errorf("ldap: %w", joinLine(err))
+		return nil, fmt.Errorf("ldap: %w", backend.OneLine(err))
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -72,29 +72,6 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 	}
 	return b, nil
 }
-
-// joinLine puts the errors of errors.Join on one line, keeping them for
-// errors.Is and errors.As.
-func joinLine(err error) error {
-	var joined interface{ Unwrap() []error }
-	if !errors.As(err, &joined) {
-		return err
-	}
-	return lineErrors(joined.Unwrap())
-}
-
-// lineErrors is several errors, printed on one line.
-type lineErrors []error
-
-func (e lineErrors) Error() string {
-	msgs := make([]string, 0, len(e))
-	for _, err := range e {
-		msgs = append(msgs, err.Error())
-	}
-	return strings.Join(msgs, "; ")
-}
-
-func (e lineErrors) Unwrap() []error { return e }
 
 // Close closes the idle connections. The backend still works afterwards,
 // without keeping connections.
@@ -440,7 +417,7 @@ func (b *Backend) openAny(ctx context.Context, prepare func(conn) error) (conn, 
 			break
 		}
 	}
-	return nil, joinLine(errors.Join(errs...))
+	return nil, backend.OneLine(errors.Join(errs...))
 }
 
 // openOne opens a connection to ep and prepares it.

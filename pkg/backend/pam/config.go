@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-viper/mapstructure/v2"
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 )
 
 // Name is the backend name used in the configuration, as in st2.
@@ -81,17 +81,8 @@ func DefaultConfig() Config {
 // keys and values of the wrong type are errors naming the key.
 func decodeKwargs(kwargs map[string]any) (Config, error) {
 	cfg := DefaultConfig()
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		DecodeHook:  decodeHook,
-		ErrorUnused: true,
-		Result:      &cfg,
-		RootName:    "backend_kwargs",
-	})
-	if err != nil {
+	if err := backend.DecodeKwargs(kwargs, &cfg, backend.KwargsOptions{Hook: decodeHook}); err != nil {
 		return cfg, fmt.Errorf("pam: %w", err)
-	}
-	if err := dec.Decode(kwargs); err != nil {
-		return cfg, fmt.Errorf("pam: %w", flatten(err))
 	}
 	return cfg, nil
 }
@@ -171,18 +162,4 @@ func (cfg Config) validate() error {
 		msgs[i] = e.Error()
 	}
 	return errors.New("pam: " + strings.Join(msgs, "; "))
-}
-
-// flatten turns mapstructure's multi-line "decoding failed due to the
-// following error(s)" into one line listing the errors.
-func flatten(err error) error {
-	var joined interface{ Unwrap() []error }
-	if !errors.As(err, &joined) {
-		return err
-	}
-	msgs := make([]string, 0, len(joined.Unwrap()))
-	for _, e := range joined.Unwrap() {
-		msgs = append(msgs, e.Error())
-	}
-	return errors.New(strings.Join(msgs, "; "))
 }
