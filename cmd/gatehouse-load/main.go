@@ -1,5 +1,6 @@
 // Command gatehouse-load is the loopback load generator behind `make bench`
-// and `make soak`: it drives one HTTP request shape at a server, either as
+// (`make soak` and `make faults` use cmd/gatehouse-faults, which checks
+// every answer): it drives one HTTP request shape at a server, either as
 // fast as a fixed number of workers can (closed loop, for throughput) or at
 // a fixed rate (open loop, for latency at a given load), and prints one JSON
 // line of figures. `gatehouse-load bare` serves the baseline: a bare chi
