@@ -101,7 +101,7 @@ type Auth struct {
 //	  login_failures: 10      # per account in login_window, then 429
 //	  address_failures: 50    # per client address in login_window
 //	  login_window: 900       # seconds
-//	  scan_failures: 100      # unknown tokens one introspect/revoke caller may ask about
+//	  scan_failures: 600      # unknown tokens one introspect/revoke caller may ask about
 //	  scan_window: 60         # seconds
 type Throttle struct {
 	LoginFailures   int `mapstructure:"login_failures"`
@@ -146,7 +146,7 @@ func Default() Config {
 			ShutdownDelay:     5,
 		},
 		Database: Database{URL: DefaultDatabaseURL},
-		Throttle: Throttle{LoginFailures: 10, AddressFailures: 50, LoginWindow: 900, ScanFailures: 100, ScanWindow: 60},
+		Throttle: Throttle{LoginFailures: 10, AddressFailures: 50, LoginWindow: 900, ScanFailures: 600, ScanWindow: 60},
 	}
 }
 

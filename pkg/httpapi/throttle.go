@@ -15,7 +15,7 @@ import (
 // Throttle limits failed attempts. A limit of 0 turns that check off.
 // cmd/gatehouse fills it from the throttle section of the configuration,
 // whose defaults are 10 failures per account and 50 per client address in
-// 15 minutes, and 100 unknown tokens per introspecting caller a minute.
+// 15 minutes, and 600 unknown tokens per introspecting caller a minute.
 type Throttle struct {
 	// LoginFailures is how many failed logins one account may have in
 	// LoginWindow; past it every attempt is a 429, right password or not,

@@ -21,7 +21,7 @@ func withThrottle(th httpapi.Throttle) option {
 
 // defaultThrottle is the shipped configuration's.
 var defaultThrottle = httpapi.Throttle{LoginFailures: 10, AddressFailures: 50, LoginWindow: 15 * time.Minute,
-	ScanFailures: 100, ScanWindow: time.Minute}
+	ScanFailures: 600, ScanWindow: time.Minute}
 
 func (h *harness) tryLogin(user, password string, extra map[string]string) response {
 	h.t.Helper()
@@ -147,9 +147,21 @@ func TestTokenScanningLimit(t *testing.T) {
 			t.Fatalf("probe %d: %d %s", i, r.status, r.body)
 		}
 	}
-	r := h.introspect(svc, form(good, ""))
+	r := h.introspect(svc, form("0123456789abcdef0123456789abcdef", ""))
 	if r.status != 429 || r.json(t)["error"] != "slow_down" || r.header.Get("Retry-After") == "" {
 		t.Fatalf("scanner not stopped: %d %s %v", r.status, r.body, r.header)
+	}
+	// A good token is answered from the cache only; one not yet cached
+	// waits like any other, so a 429 tells a scanner nothing.
+	uncached := h.tokenFor("joe")
+	if r := h.introspect(svc, form(uncached, "")); r.status != 429 {
+		t.Fatalf("uncached good token for a blocked caller: %d %s", r.status, r.body)
+	}
+	if r := h.introspect(admin, form(good, "")); r.json(t)["active"] != true { // now cached
+		t.Fatal(string(r.body))
+	}
+	if r := h.introspect(svc, form(good, "")); r.status != 200 || r.json(t)["active"] != true {
+		t.Fatalf("cached good token for a blocked caller: %d %s", r.status, r.body)
 	}
 	hdr := map[string]string{"X-Auth-Token": svc["X-Auth-Token"], "Content-Type": "application/x-www-form-urlencoded"}
 	if r := h.do(req{method: "POST", path: "/auth/v1/revoke", header: hdr, body: form(good, "")}); r.status != 429 {
