@@ -60,7 +60,9 @@ func (e *env) startGatehouse(c instanceConfig) (*gatehouse, error) {
 		c.BackendKwargs = fmt.Sprintf("{file_path: %q}", e.users)
 	}
 	var y strings.Builder
-	fmt.Fprintf(&y, "auth:\n  host: 127.0.0.1\n  port: 0\n  backend: %s\n  backend_kwargs: %s\n", c.Backend, c.BackendKwargs)
+	// debug: the checker reads every request's access-log line, and
+	// successful introspections are logged at debug level.
+	fmt.Fprintf(&y, "auth:\n  host: 127.0.0.1\n  port: 0\n  debug: true\n  backend: %s\n  backend_kwargs: %s\n", c.Backend, c.BackendKwargs)
 	fmt.Fprintf(&y, "  service_users: [svc]\n  admin_users: [admin]\n  token_ttl: 86400\n")
 	// Servers stopped at the end of a scenario need not drain (only the
 	// sigterm scenario measures the drain, and sets its own delay).

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -59,9 +60,22 @@ func newLogger(debug bool) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
+// defaultGCPercent is Gatehouse's garbage collector setting unless GOGC is
+// set: the live heap is small (the validation cache is most of it), and
+// collecting less often keeps collections out of the latency tail of the
+// introspection hot path (docs/BENCHMARKS.md).
+const defaultGCPercent = 400
+
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+}
+
 // serve runs the service until ctx is done. When ready is not nil it gets
 // the listening address once the service accepts connections.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- net.Addr) error {
+	tuneGC()
 	if err := firstRun(cfg, os.Stderr); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/crypto/bcrypt"
@@ -122,4 +123,46 @@ func tokenFrom(w *httptest.ResponseRecorder) string {
 	s := w.Body.String()
 	i := strings.Index(s, `"token":"`) + len(`"token":"`)
 	return s[i : i+32]
+}
+
+// BenchmarkIntrospect is POST /auth/v1/introspect of a valid token by a
+// service account, in-process, with the production middleware (CORS
+// defaults, metrics, access log to a discarding logger).
+func BenchmarkIntrospect(b *testing.B) {
+	api, path := benchServer(b, "")
+	if err := htpasswd.SetUser(path, "svc", "svc-password", 4); err != nil {
+		b.Fatal(err)
+	}
+	st := api.Config().Store
+	svcAPI := httpapi.NewServer(httpapi.Config{Store: st, Backend: api.Config().Backend,
+		Logger: api.Config().Logger, ServiceUsers: []string{"svc"},
+		AllowedOrigins: []string{"http://127.0.0.1:3000", "http://localhost:8080"}})
+	login := func(user, pw string) string {
+		r := httptest.NewRequest("POST", "/auth/v1/tokens", nil)
+		r.SetBasicAuth(user, pw)
+		return tokenFrom(serve(b, svcAPI, r, http.StatusCreated))
+	}
+	var svc string
+	for deadline := time.Now().Add(5 * time.Second); svc == ""; {
+		r := httptest.NewRequest("POST", "/auth/v1/tokens", nil)
+		r.SetBasicAuth("svc", "svc-password")
+		w := httptest.NewRecorder()
+		svcAPI.ServeHTTP(w, r)
+		if w.Code == http.StatusCreated {
+			svc = tokenFrom(w)
+		} else if time.Now().After(deadline) {
+			b.Fatal("svc never appeared in the htpasswd file")
+		} else {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	joe := login("joe", "bench-password")
+	body := "token=" + joe
+	b.ResetTimer()
+	for b.Loop() {
+		r := httptest.NewRequest("POST", "/auth/v1/introspect", strings.NewReader(body))
+		r.Header.Set("X-Auth-Token", svc)
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		serve(b, svcAPI, r, http.StatusOK)
+	}
 }

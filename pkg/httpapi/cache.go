@@ -91,12 +91,17 @@ func (c *credCache) put(k string, gen uint64, e cached) {
 
 // Token returns the token with that secret, from the cache or the store.
 // Expiry is the caller's to check.
-func (c *credCache) Token(ctx context.Context, plain string) (store.Token, error) {
+//
+// The store is asked with a deadline of timeout, set only on a miss: a hit
+// is the hot path and costs no timer.
+func (c *credCache) Token(ctx context.Context, plain string, timeout time.Duration) (store.Token, error) {
 	hash := token.HashToken(plain)
 	if e, ok := c.get(tokenKey(hash)); ok && e.token != nil {
 		return *e.token, nil
 	}
 	gen := c.gen.Load()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	t, err := c.st.TokenByHash(ctx, hash)
 	if err != nil {
 		return t, err
@@ -106,12 +111,14 @@ func (c *credCache) Token(ctx context.Context, plain string) (store.Token, error
 }
 
 // APIKey returns the key with that secret, from the cache or the store.
-func (c *credCache) APIKey(ctx context.Context, plain string) (store.APIKey, error) {
+func (c *credCache) APIKey(ctx context.Context, plain string, timeout time.Duration) (store.APIKey, error) {
 	hash := token.HashAPIKey(plain)
 	if e, ok := c.get(apiKeyKey(hash)); ok && e.key != nil {
 		return *e.key, nil
 	}
 	gen := c.gen.Load()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	k, err := c.st.APIKeyByHash(ctx, hash)
 	if err != nil {
 		return k, err

@@ -14,15 +14,18 @@ const (
 	corsExpose  = "Content-Type,X-Limit,X-Total-Count,X-Request-ID"
 )
 
-// cors sends st2's CORS headers on every response and answers OPTIONS on
-// any path with 200 before routing, as st2 does. The allowed origin is the
-// request's Origin when it is in the allow-list, "*" when the list holds
-// "*", and otherwise the list's first entry, which a browser will refuse
-// to match: an unknown origin is never echoed.
+// cors sends st2's CORS headers and answers OPTIONS on any path with 200
+// before routing, as st2 does. The headers go only on answers to requests
+// that carry an Origin (browsers always send one on a cross-origin call;
+// services never need them, and introspection is the hot path). The allowed
+// origin is the request's Origin when it is in the allow-list, "*" when the
+// list holds "*", and otherwise the list's first entry, which a browser
+// will refuse to match: an unknown origin is never echoed.
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		if allowed := s.allowedOrigin(r.Header.Get("Origin")); allowed != "" {
+		origin := r.Header.Get("Origin")
+		if allowed := s.allowedOrigin(origin); origin != "" && allowed != "" {
 			h.Set("Access-Control-Allow-Origin", allowed)
 			h.Add("Vary", "Origin")
 			h.Set("Access-Control-Allow-Methods", corsMethods)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -56,7 +57,17 @@ func newUUID4() string {
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:16])
+	return string(out[:])
 }
 
 // recoverer turns a panic into a logged 500 with the fixed body: no stack
@@ -107,7 +118,11 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r)
 		route, elapsed := routePattern(r), time.Since(start)
 		s.metrics.observe(route, r.Method, rec.status, elapsed)
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		level := slog.LevelInfo
+		if rec.status < 400 && quietRoutes[route] {
+			level = slog.LevelDebug // auth.debug shows them
+		}
+		s.log.LogAttrs(r.Context(), level, "request",
 			slog.String("request_id", RequestID(r.Context())),
 			slog.String("method", r.Method),
 			slog.String("route", route),
@@ -115,6 +130,16 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			slog.Duration("duration", elapsed),
 			slog.String("remote", r.RemoteAddr))
 	})
+}
+
+// quietRoutes are checks other services make on every request they serve:
+// their successful answers are logged at debug level, so the log is not
+// one line per request of every service behind Gatehouse. Failures, and
+// everything else, are logged at info; /metrics counts them all.
+var quietRoutes = map[string]bool{
+	"/auth/v1/introspect": true, "/auth/v1/verify": true, "/auth/v1/me": true,
+	"/auth/v1/tokens/validate": true, "/auth/tokens/validate": true, "/v1/tokens/validate": true,
+	"/tokens/validate": true, "/healthz": true, "/readyz": true, "/metrics": true,
 }
 
 // routePattern is the chi pattern that matched, or "unmatched".

@@ -37,10 +37,8 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 
 // check validates one credential, through the validation cache.
 func (s *Server) check(r *http.Request, cred authn.Credential) (Principal, error) {
-	ctx, cancel := s.storeCtx(r)
-	defer cancel()
 	if cred.Kind == authn.KindAPIKey {
-		k, err := s.cache.APIKey(ctx, cred.Value)
+		k, err := s.cache.APIKey(r.Context(), cred.Value, s.cfg.StoreTimeout)
 		if err != nil {
 			return Principal{}, notFoundAs(err, errUnauthorized)
 		}
@@ -49,7 +47,7 @@ func (s *Server) check(r *http.Request, cred authn.Credential) (Principal, error
 		}
 		return keyPrincipal(k, cred.Location), nil
 	}
-	t, err := s.cache.Token(ctx, cred.Value)
+	t, err := s.cache.Token(r.Context(), cred.Value, s.cfg.StoreTimeout)
 	if err != nil {
 		return Principal{}, notFoundAs(err, errUnauthorized)
 	}

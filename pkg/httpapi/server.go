@@ -265,3 +265,6 @@ func closeOdd(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// Config returns the configuration the server runs with, defaults filled.
+func (s *Server) Config() Config { return s.cfg }
