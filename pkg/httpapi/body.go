@@ -170,9 +170,7 @@ func ParseTTL(v any, present bool) (ttl *big.Int, set bool, err error) {
 // integer: JSON Schema draft 4, which st2 uses, treats 1.0 and 1e2 as numbers
 // that are not integers.
 func isJSONInteger(s string) bool {
-	if strings.HasPrefix(s, "-") {
-		s = s[1:]
-	}
+	s = strings.TrimPrefix(s, "-")
 	if s == "" {
 		return false
 	}

@@ -143,10 +143,3 @@ func (p *pool) close() {
 	p.mu.Unlock()
 	p.drain()
 }
-
-// size is the number of idle connections.
-func (p *pool) size() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.idle)
-}
