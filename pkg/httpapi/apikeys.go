@@ -176,7 +176,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.storeCtx(r)
+	ctx, cancel := s.storeCtx(r.Context())
 	defer cancel()
 	if err := s.cfg.Store.CreateAPIKey(ctx, k); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
@@ -249,7 +249,7 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.User = p.User
 	}
-	ctx, cancel := s.storeCtx(r)
+	ctx, cancel := s.storeCtx(r.Context())
 	defer cancel()
 	keys, total, err := s.cfg.Store.ListAPIKeys(ctx, f)
 	if err != nil {
@@ -302,7 +302,7 @@ func pageFilter(r *http.Request, admin bool) (store.APIKeyFilter, error) {
 // lookupAPIKey finds a key by its value or its id, as st2 does, among the
 // keys the caller may see. Other users' keys are "not found" for non-admins.
 func (s *Server) lookupAPIKey(r *http.Request, p Principal, ref string) (store.APIKey, error) {
-	ctx, cancel := s.storeCtx(r)
+	ctx, cancel := s.storeCtx(r.Context())
 	defer cancel()
 	k, err := s.cfg.Store.APIKeyByHash(ctx, token.HashAPIKey(ref))
 	if errors.Is(err, store.ErrNotFound) && token.IsID(ref) {
@@ -356,7 +356,7 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err := s.applyUpdate(p, &k, b); err != nil {
 		return err
 	}
-	ctx, cancel := s.storeCtx(r)
+	ctx, cancel := s.storeCtx(r.Context())
 	defer cancel()
 	err = s.cfg.Store.UpdateAPIKey(ctx, k)
 	s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})
@@ -404,7 +404,7 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFoundAs(err, notFound)
 	}
-	ctx, cancel := s.storeCtx(r)
+	ctx, cancel := s.storeCtx(r.Context())
 	defer cancel()
 	err = s.cfg.Store.DeleteAPIKey(ctx, k.ID)
 	s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})

@@ -26,7 +26,7 @@ type basicCache struct {
 	entries *expirable.LRU[string, backend.Identity]
 }
 
-func newBasicCache(ttl time.Duration, _ func() time.Time) *basicCache {
+func newBasicCache(ttl time.Duration) *basicCache {
 	if ttl <= 0 {
 		ttl = DefaultBasicCacheTTL
 	}

@@ -23,15 +23,8 @@ const (
 // will refuse to match: an unknown origin is never echoed.
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		origin := r.Header.Get("Origin")
-		if allowed := s.allowedOrigin(origin); origin != "" && allowed != "" {
-			h.Set("Access-Control-Allow-Origin", allowed)
-			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Allow-Methods", corsMethods)
-			h.Set("Access-Control-Allow-Headers", corsHeaders)
-			h.Set("Access-Control-Allow-Credentials", "true")
-			h.Set("Access-Control-Expose-Headers", corsExpose)
+		if origin := r.Header.Get("Origin"); origin != "" {
+			s.setCORS(w.Header(), origin)
 		}
 		if r.Method == http.MethodOptions {
 			w.WriteHeader(http.StatusOK)
@@ -39,6 +32,20 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// setCORS sets st2's CORS headers for a request from origin.
+func (s *Server) setCORS(h http.Header, origin string) {
+	allowed := s.allowedOrigin(origin)
+	if allowed == "" {
+		return
+	}
+	h.Set("Access-Control-Allow-Origin", allowed)
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Allow-Methods", corsMethods)
+	h.Set("Access-Control-Allow-Headers", corsHeaders)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	h.Set("Access-Control-Expose-Headers", corsExpose)
 }
 
 func (s *Server) allowedOrigin(origin string) string {

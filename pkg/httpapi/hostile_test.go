@@ -26,7 +26,6 @@ import (
 var leakWords = []string{"panic", "goroutine", "runtime error", "sql:", "sqlstate", "syntax error",
 	"pq:", "pgx", "pgconn", "sqlite", "ldap", ".go:"}
 
-
 // hostile sends r through the harness (which checks the status class, the
 // JSON error body and the spec) and checks that the body leaks nothing.
 func (h *harness) hostile(r req) response {

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 
-
 	"github.com/gatehouse-auth/gatehouse/pkg/authn"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
@@ -46,7 +45,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 // revokePrincipal deletes a token or disables a key, and drops it from this
 // replica's cache at once (other replicas hear of it from the store).
 func (s *Server) revokePrincipal(r *http.Request, p Principal, by, how string) error {
-	ctx, cancel := s.storeCtx(r)
+	ctx, cancel := s.storeCtx(r.Context())
 	defer cancel()
 	if p.Kind == authn.KindToken {
 		deleted, err := s.cfg.Store.DeleteToken(ctx, p.TokenHash)
@@ -107,7 +106,7 @@ func (s *Server) revokeUserTokens(w http.ResponseWriter, r *http.Request) error 
 	if !validUsername(user) {
 		return errNotFound
 	}
-	ctx, cancel := s.storeCtx(r)
+	ctx, cancel := s.storeCtx(r.Context())
 	defer cancel()
 	hashes, err := s.cfg.Store.DeleteUserTokens(ctx, user)
 	s.cache.Event(store.Event{Kind: store.EventUser, Key: user})

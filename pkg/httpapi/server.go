@@ -114,7 +114,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, now: func() time.Time { return cfg.Now().UTC() }}
 	s.cache = newCredCache(cfg.Store, cfg.CacheSize, cfg.CacheMaxAge, s.now)
-	s.basic = newBasicCache(cfg.BasicCacheTTL, s.now)
+	s.basic = newBasicCache(cfg.BasicCacheTTL)
 	s.scans = newScanGuard(cfg.Throttle.ScanWindow)
 	s.metrics = newMetrics(s)
 	s.router = s.routes()
@@ -189,8 +189,8 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // storeCtx bounds one database call.
-func (s *Server) storeCtx(r *http.Request) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.Context(), s.cfg.StoreTimeout)
+func (s *Server) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.cfg.StoreTimeout)
 }
 
 func (s *Server) isAdmin(user string) bool   { return slices.Contains(s.cfg.AdminUsers, user) }

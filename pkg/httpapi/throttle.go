@@ -73,7 +73,7 @@ func (s *Server) checkLogin(ctx context.Context, l loginLimits) error {
 	if len(l.keys) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	counts, err := s.cfg.Store.CountFailures(ctx, l.keys, s.now().Add(-s.cfg.Throttle.LoginWindow))
 	if err != nil {
@@ -92,7 +92,7 @@ func (s *Server) recordLoginFailure(ctx context.Context, l loginLimits) error {
 	if len(l.keys) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	now := s.now()
 	_, err := s.cfg.Store.RecordFailures(ctx, l.keys, now, now.Add(-s.cfg.Throttle.LoginWindow))
@@ -105,7 +105,7 @@ func (s *Server) clearLoginFailures(ctx context.Context, user string) error {
 	if s.cfg.Throttle.LoginFailures <= 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	return s.cfg.Store.ClearFailures(ctx, loginUserKey(user))
 }
@@ -150,7 +150,7 @@ func (s *Server) recordScanMiss(ctx context.Context, caller string) error {
 	if s.cfg.Throttle.ScanFailures <= 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	now, window := s.now(), s.cfg.Throttle.ScanWindow
 	key := scanKey(caller)

@@ -149,7 +149,7 @@ func (s *Server) issueFor(w http.ResponseWriter, r *http.Request, id backend.Ide
 // storeNewToken mints a token and stores its hash. An id or hash collision
 // (2^-64 and 2^-128 odds) is retried once rather than shown to the client.
 func (s *Server) storeNewToken(r *http.Request, id backend.Identity, service bool, ttl time.Duration) (string, store.Token, error) {
-	ctx, cancel := s.storeCtx(r)
+	ctx, cancel := s.storeCtx(r.Context())
 	defer cancel()
 	var err error
 	for range 2 {
@@ -170,25 +170,18 @@ func (s *Server) storeNewToken(r *http.Request, id backend.Identity, service boo
 // most token_ttl; a service account's defaults to service_token_ttl, which
 // may exceed token_ttl (st2#3314).
 func (s *Server) tokenTTL(asked *big.Int, service bool) (time.Duration, error) {
-	def, max := s.cfg.TokenTTL, s.cfg.TokenTTL
+	def, limit := s.cfg.TokenTTL, s.cfg.TokenTTL
 	if service {
-		def, max = s.cfg.ServiceTokenTTL, maxDuration(s.cfg.TokenTTL, s.cfg.ServiceTokenTTL)
+		def, limit = s.cfg.ServiceTokenTTL, max(s.cfg.TokenTTL, s.cfg.ServiceTokenTTL)
 	}
 	if asked == nil {
 		return def, nil
 	}
-	maxSec := big.NewInt(int64(max / time.Second))
+	maxSec := big.NewInt(int64(limit / time.Second))
 	if asked.Cmp(maxSec) > 0 {
 		return 0, badRequest("TTL specified %s is greater than max allowed %s.", asked, maxSec)
 	}
 	return time.Duration(asked.Int64()) * time.Second, nil
-}
-
-func maxDuration(a, b time.Duration) time.Duration {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // parseTokenRequest validates the body of a token request.
@@ -234,7 +227,7 @@ func (s *Server) validateToken(w http.ResponseWriter, r *http.Request) error {
 	if plain == "" {
 		return badRequest("Token is not provided.")
 	}
-	ctx, cancel := s.storeCtx(r)
+	ctx, cancel := s.storeCtx(r.Context())
 	defer cancel()
 	t, err := s.cfg.Store.TokenByHash(ctx, token.HashToken(plain))
 	switch {
