@@ -35,14 +35,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -z "${GATEHOUSE_BIN:-}" ]; then
-	${MAKE:-make} --no-print-directory build >/dev/null
-	GATEHOUSE_BIN=bin/gatehouse
-fi
-go build -o "$work/gatehouse-faults" ./cmd/gatehouse-faults
-
-pg=$(scripts/pg-private.sh up "$work/pg")
-url=$(echo "$pg" | sed -n 's/^PGPRIVATE_URL=//p')
+. scripts/lib.sh
+reliability_setup "$work"
+url=$PG_URL
 
 echo "# make faults — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(go version | cut -d' ' -f3), $("$GATEHOUSE_BIN" version 2>/dev/null | head -n1)"
 timeout --signal=TERM --kill-after=30 "$FAULTS_TIMEOUT" \

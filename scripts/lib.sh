@@ -24,3 +24,18 @@ setup_parts() {
 		if [ -x "$part" ]; then setup "$part"; fi
 	done
 }
+
+# reliability_setup WORK: what make faults and make soak both need. Builds
+# bin/gatehouse (unless GATEHOUSE_BIN names another build) and the checker
+# into WORK, and starts a private PostgreSQL cluster in WORK/pg. Sets
+# GATEHOUSE_BIN and PG_URL.
+reliability_setup() {
+	local work=$1
+	if [ -z "${GATEHOUSE_BIN:-}" ]; then
+		${MAKE:-make} --no-print-directory build >/dev/null
+		GATEHOUSE_BIN=bin/gatehouse
+	fi
+	go build -o "$work/gatehouse-faults" ./cmd/gatehouse-faults
+	PG_URL=$(scripts/pg-private.sh up "$work/pg" | sed -n 's/^PGPRIVATE_URL=//p')
+	[ -n "$PG_URL" ] || { echo "$0: no private PostgreSQL cluster" >&2; return 1; }
+}

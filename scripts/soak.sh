@@ -32,14 +32,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -z "${GATEHOUSE_BIN:-}" ]; then
-	${MAKE:-make} --no-print-directory build >/dev/null
-	GATEHOUSE_BIN=bin/gatehouse
-fi
-go build -o "$work/gatehouse-faults" ./cmd/gatehouse-faults
-
-pg=$(scripts/pg-private.sh up "$work/pg")
-url=$(echo "$pg" | sed -n 's/^PGPRIVATE_URL=//p')
+. scripts/lib.sh
+reliability_setup "$work"
+url=$PG_URL
 
 echo "# $(go version | cut -d' ' -f3), $("$GATEHOUSE_BIN" version 2>/dev/null | head -n1)"
 # The checker bounds itself (set-up + warm-up + duration); the timeout is a
