@@ -290,13 +290,14 @@ func (e *env) ldapOutage(script string) (*report, error) {
 	other5xx := filter(all, func(s sample) bool { return s.Status >= 500 && s.Status != http.StatusServiceUnavailable })
 	noAnswer := filter(all, func(s sample) bool { return s.Status == 0 })
 	for i, p := range phases {
-		// Recovery is judged on the LDAP logins started after slapd
-		// returned and before the next outage began.
+		// Recovery is judged on the LDAP logins that ended before the
+		// next outage began: one still in flight when slapd is frozen
+		// again fails because of that outage, not this one.
 		next := time.Now().Add(time.Hour)
 		if i+1 < len(phases) {
 			next = phases[i+1].down
 		}
-		after := filter(ldapOnly(all), func(s sample) bool { return s.Start.Before(next) })
+		after := filter(ldapOnly(all), func(s sample) bool { return s.End.Before(next) })
 		during := filter(all, func(s sample) bool { return !s.Start.Before(p.down) && s.Start.Before(p.restore) })
 		ldapDown := byKind(during, "ldap-login")
 		ldapDone := filter(ldapDown, func(s sample) bool { return s.End.Before(p.restore) })
