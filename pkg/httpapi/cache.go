@@ -89,18 +89,21 @@ func (c *credCache) put(k string, gen uint64, e cached) {
 	}
 }
 
+// ctxBound bounds a store call: Server.storeCtx.
+type ctxBound func(context.Context) (context.Context, context.CancelFunc)
+
 // Token returns the token with that secret, from the cache or the store.
 // Expiry is the caller's to check.
 //
-// The store is asked with a deadline of timeout, set only on a miss: a hit
-// is the hot path and costs no timer.
-func (c *credCache) Token(ctx context.Context, plain string, timeout time.Duration) (store.Token, error) {
+// The store is asked under bound(ctx), called only on a miss: a hit is the
+// hot path and costs no timer.
+func (c *credCache) Token(ctx context.Context, plain string, bound ctxBound) (store.Token, error) {
 	hash := token.HashToken(plain)
 	if e, ok := c.get(tokenKey(hash)); ok && e.token != nil {
 		return *e.token, nil
 	}
 	gen := c.gen.Load()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := bound(ctx)
 	defer cancel()
 	t, err := c.st.TokenByHash(ctx, hash)
 	if err != nil {
@@ -111,13 +114,13 @@ func (c *credCache) Token(ctx context.Context, plain string, timeout time.Durati
 }
 
 // APIKey returns the key with that secret, from the cache or the store.
-func (c *credCache) APIKey(ctx context.Context, plain string, timeout time.Duration) (store.APIKey, error) {
+func (c *credCache) APIKey(ctx context.Context, plain string, bound ctxBound) (store.APIKey, error) {
 	hash := token.HashAPIKey(plain)
 	if e, ok := c.get(apiKeyKey(hash)); ok && e.key != nil {
 		return *e.key, nil
 	}
 	gen := c.gen.Load()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := bound(ctx)
 	defer cancel()
 	k, err := c.st.APIKeyByHash(ctx, hash)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -14,16 +15,27 @@ import (
 
 type ctxKey int
 
-const requestIDKey ctxKey = iota
+const requestKey ctxKey = iota
+
+// request is what the middleware keeps about one request in its context.
+type request struct {
+	id string
+	// storeLeft is the time, in nanoseconds, the request may still spend
+	// waiting on the store (see storeCtx).
+	storeLeft atomic.Int64
+}
 
 // RequestID returns the request's id, set by the requestID middleware.
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if rq, ok := ctx.Value(requestKey).(*request); ok {
+		return rq.id
+	}
+	return ""
 }
 
 // requestID echoes a sane incoming X-Request-ID or makes a uuid4, and sets
-// it on the response, as st2's request_id middleware does.
+// it on the response, as st2's request_id middleware does. It also starts
+// the request's store budget.
 func (s *Server) requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
@@ -31,7 +43,9 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 			id = newUUID4()
 		}
 		w.Header().Set("X-Request-ID", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		rq := &request{id: id}
+		rq.storeLeft.Store(int64(s.cfg.StoreTimeout))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey, rq)))
 	})
 }
 

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -8,9 +9,12 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
 	"github.com/gatehouse-auth/gatehouse/pkg/store/storetest"
 )
 
@@ -210,4 +214,44 @@ func (p *tcpProxy) rewrite(t *testing.T, dbURL string) string {
 	}
 	u.Host = p.ln.Addr().String()
 	return u.String()
+}
+
+// slowStore makes every token lookup take delay, or fail when ctx ends first.
+type slowStore struct {
+	store.Store
+	delay atomic.Int64
+}
+
+func (s *slowStore) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
+	select {
+	case <-time.After(time.Duration(s.delay.Load())):
+	case <-ctx.Done():
+		return store.Token{}, store.Unavailable(ctx.Err())
+	}
+	return s.Store.TokenByHash(ctx, hash)
+}
+
+// StoreTimeout bounds the store calls of a request together, so that a
+// request making several calls to a slow database is a 503 within about
+// StoreTimeout, not a multiple of it.
+func TestStoreTimeoutBoundsTheWholeRequest(t *testing.T) {
+	const delay = 300 * time.Millisecond
+	var st *slowStore
+	h := newHarness(t, withConfig(func(c *httpapi.Config) { c.StoreTimeout = delay * 3 / 2 }), func(h *harness) {
+		h.wrapStore = func(s store.Store) store.Store { st = &slowStore{Store: s}; return st }
+	})
+	svc := map[string]string{"X-Auth-Token": h.tokenFor("svc")}
+	joe := h.tokenFor("joe")
+	h.restart() // an empty validation cache: every lookup reaches the store
+	st.delay.Store(int64(delay))
+
+	// One lookup fits in StoreTimeout…
+	if r := h.do(req{method: "GET", path: "/auth/v1/me", header: asToken(joe)}); r.status != 200 {
+		t.Fatalf("one slow lookup: %d %s", r.status, r.body)
+	}
+	// …the caller's and the token's together do not (both miss the cache:
+	// svc's token was never looked up since the restart).
+	if r := h.introspect(svc, form(h.tokenFor("joe"), "")); r.status != 503 {
+		t.Fatalf("two slow lookups in one request: %d %s, want 503", r.status, r.body)
+	}
 }

@@ -38,7 +38,7 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 // check validates one credential, through the validation cache.
 func (s *Server) check(r *http.Request, cred authn.Credential) (Principal, error) {
 	if cred.Kind == authn.KindAPIKey {
-		k, err := s.cache.APIKey(r.Context(), cred.Value, s.cfg.StoreTimeout)
+		k, err := s.cache.APIKey(r.Context(), cred.Value, s.storeCtx)
 		if err != nil {
 			return Principal{}, notFoundAs(err, errUnauthorized)
 		}
@@ -47,7 +47,7 @@ func (s *Server) check(r *http.Request, cred authn.Credential) (Principal, error
 		}
 		return keyPrincipal(k, cred.Location), nil
 	}
-	t, err := s.cache.Token(r.Context(), cred.Value, s.cfg.StoreTimeout)
+	t, err := s.cache.Token(r.Context(), cred.Value, s.storeCtx)
 	if err != nil {
 		return Principal{}, notFoundAs(err, errUnauthorized)
 	}

@@ -35,8 +35,9 @@ type Config struct {
 	AdminUsers []string
 	// ServiceUsers may ask for tokens on behalf of other users.
 	ServiceUsers []string
-	// StoreTimeout bounds every database call of a request (default 2 s),
-	// so that a stopped or frozen database is a quick 503.
+	// StoreTimeout bounds the database calls of a request, together
+	// (default DefaultStoreTimeout), so that a stopped or frozen database
+	// is a quick 503.
 	StoreTimeout time.Duration
 	// Now returns the current time; tests set it. Default time.Now.
 	Now func() time.Time
@@ -86,10 +87,15 @@ type Server struct {
 	draining atomic.Bool
 }
 
+// DefaultStoreTimeout is the default Config.StoreTimeout: short enough
+// that a request meeting a frozen database is a 503 within 2 s, bcrypt and
+// all, and long enough for a loaded database to answer.
+const DefaultStoreTimeout = 1500 * time.Millisecond
+
 // NewServer builds the API over cfg.
 func NewServer(cfg Config) *Server {
 	if cfg.StoreTimeout <= 0 {
-		cfg.StoreTimeout = 2 * time.Second
+		cfg.StoreTimeout = DefaultStoreTimeout
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -188,9 +194,21 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, errNotFound)
 }
 
-// storeCtx bounds one database call.
+// storeCtx bounds one database call. All the calls of one request share
+// one budget of StoreTimeout, so that a request making several calls to a
+// slow or frozen database still answers 503 within about StoreTimeout, not
+// a multiple of it. Outside a request each call gets StoreTimeout.
 func (s *Server) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, s.cfg.StoreTimeout)
+	rq, _ := ctx.Value(requestKey).(*request)
+	if rq == nil {
+		return context.WithTimeout(ctx, s.cfg.StoreTimeout)
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(max(rq.storeLeft.Load(), 0)))
+	return ctx, func() {
+		cancel()
+		rq.storeLeft.Add(-int64(time.Since(start)))
+	}
 }
 
 func (s *Server) isAdmin(user string) bool   { return slices.Contains(s.cfg.AdminUsers, user) }
