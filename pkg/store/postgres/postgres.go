@@ -2,10 +2,12 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
@@ -77,7 +79,30 @@ func poolConfig(url string) (*pgxpool.Config, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
+	cfg.PrepareConn = keepIfLate
 	return cfg, nil
+}
+
+// minQueryTime is the least time a caller must have left to be given a
+// connection. pgx closes a connection whose query is cut short by its
+// context, so a caller that waited for a connection until its deadline
+// nearly passed would most likely cost the pool that connection, and a
+// new backend to replace it. After an outage, callers queued for
+// connections all have little time left; if each of them cost a
+// connection, the pool would keep reconnecting and the database would
+// stay unusable long after it returned.
+const minQueryTime = 100 * time.Millisecond
+
+var errNoTimeLeft = errors.New("no time left for a query")
+
+// keepIfLate is the pool's PrepareConn: it refuses a caller with less
+// than minQueryTime left, and keeps the connection in the pool for the
+// next one.
+func keepIfLate(ctx context.Context, _ *pgx.Conn) (bool, error) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < minQueryTime {
+		return true, errNoTimeLeft
+	}
+	return true, nil
 }
 
 // Ping checks that the database answers, over one pooled connection.

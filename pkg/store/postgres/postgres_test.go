@@ -1,9 +1,12 @@
 package postgres_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/migrations"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
@@ -89,5 +92,33 @@ func BenchmarkTokenByHash(b *testing.B) {
 		if _, err := s.TokenByHash(b.Context(), tok.Hash); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A caller with almost no time left is refused before its query is sent,
+// and the connection stays in the pool: pgx closes a connection whose query
+// a deadline cuts short, and callers that queued for connections through an
+// outage would otherwise cost the pool one connection each after it.
+func TestLateCallerKeepsTheConnection(t *testing.T) {
+	url := pgtest.URL(t)
+	if strings.Contains(url, "://") {
+		url += "&pool_max_conns=1"
+	} else {
+		url += " pool_max_conns=1"
+	}
+	s := open(t, url)
+	if _, err := s.TokenByHash(t.Context(), "nothing"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("lookup with time to spare: %v, want ErrNotFound", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := s.TokenByHash(ctx, "nothing"); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("lookup with 20 ms left: %v, want ErrUnavailable", err)
+	}
+	if st := s.PoolStats(); st.Open != 1 || st.InUse != 0 {
+		t.Fatalf("pool after the late caller: %+v, want its one connection open and idle", st)
+	}
+	if _, err := s.TokenByHash(t.Context(), "nothing"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("lookup after the late caller: %v, want ErrNotFound", err)
 	}
 }
