@@ -167,7 +167,6 @@ func (s *wireServer) rssKiB(t *testing.T) int {
 	return n
 }
 
-
 // TestHostileWire runs every attack against one process, then checks it is
 // still healthy, issued exactly the tokens of the valid requests, and logged
 // no panic and no secret.
