@@ -142,6 +142,11 @@ func statusError(code int, body []byte) error {
 		detail = detail[:maxDetail] + "…"
 	}
 	switch code {
+	case http.StatusTooManyRequests:
+		// Gatehouse answers every active credential, even to a caller
+		// over its scanning allowance: a 429 is only ever for one that
+		// would be "not active" (junk sent through this service).
+		return fmt.Errorf("%w: Gatehouse refused to look it up (429 %s)", ErrInvalid, detail)
 	case http.StatusUnauthorized, http.StatusForbidden:
 		return fmt.Errorf("%w: Gatehouse refused this service's own credential (%d %s); "+
 			"check Config and auth.service_users", ErrUnavailable, code, detail)

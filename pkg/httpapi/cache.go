@@ -7,7 +7,6 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
-	"github.com/gatehouse-auth/gatehouse/pkg/authn"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 	"github.com/gatehouse-auth/gatehouse/pkg/token"
 )
@@ -128,17 +127,6 @@ func (c *credCache) APIKey(ctx context.Context, plain string, bound ctxBound) (s
 	}
 	c.put(apiKeyKey(hash), gen, cached{key: &k})
 	return k, nil
-}
-
-// peek returns what the cache holds for a token or key value, without ever
-// asking the store; ok is false when it holds nothing (or is not trusted).
-func (c *credCache) peek(kind authn.Kind, plain string) (cached, bool) {
-	if kind == authn.KindAPIKey {
-		e, ok := c.get(apiKeyKey(token.HashAPIKey(plain)))
-		return e, ok && e.key != nil
-	}
-	e, ok := c.get(tokenKey(token.HashToken(plain)))
-	return e, ok && e.token != nil
 }
 
 // Event implements store.NotifyHandler: drop what the event names.

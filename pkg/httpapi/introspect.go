@@ -37,21 +37,9 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkScan(caller.User); err != nil {
-		// A caller over its scanning allowance (a service whose users keep
-		// presenting bad tokens, or a scanner) is still answered for what
-		// the cache already knows to be active, without a database lookup;
-		// everything else waits. A scanner's guesses are never cached, and
-		// an uncached good token waits too, so the 429 tells it nothing.
-		if p, ok := s.cachedActive(tok, hint); ok {
-			writeJSON(w, http.StatusOK, introspectionOf(p))
-			return nil
-		}
-		return err
-	}
 	p, err := s.lookupAny(r, tok, hint)
 	if errors.Is(err, errInactive) {
-		if err := s.recordScanMiss(r.Context(), caller.User); err != nil {
+		if err := s.scanMiss(r.Context(), caller.User); err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, inactive)
@@ -106,20 +94,4 @@ func introspectionOf(p Principal) introspection {
 		out.Metadata = map[string]any{}
 	}
 	return out
-}
-
-// cachedActive is an active credential the validation cache holds for
-// value, tried in hint order; it never asks the store.
-func (s *Server) cachedActive(value, hint string) (Principal, bool) {
-	for _, kind := range kindsInHintOrder(hint) {
-		e, ok := s.cache.peek(kind, value)
-		switch {
-		case !ok:
-		case e.key != nil && e.key.Enabled:
-			return keyPrincipal(*e.key, authn.InHeader), true
-		case e.token != nil && e.token.ExpiresAt.After(s.now()):
-			return tokenPrincipal(*e.token, authn.InHeader), true
-		}
-	}
-	return Principal{}, false
 }

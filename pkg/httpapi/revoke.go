@@ -18,9 +18,6 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkScan(caller.User); err != nil {
-		return err
-	}
 	tok, hint, err := readRFCForm(r)
 	if err != nil {
 		return err
@@ -28,7 +25,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.lookupAny(r, tok, hint)
 	switch {
 	case errors.Is(err, errInactive):
-		if err := s.recordScanMiss(r.Context(), caller.User); err != nil {
+		if err := s.scanMiss(r.Context(), caller.User); err != nil {
 			return err
 		}
 	case err != nil:
