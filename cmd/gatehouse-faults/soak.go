@@ -333,7 +333,7 @@ func soakMain(args []string) error {
 	// never trips them, keeping the login counters' code path in use.
 	extra := ""
 	if configHasKey("scan_failures") {
-		extra = fmt.Sprintf("throttle:\n  login_failures: 1000000\n  address_failures: 1000000\n  scan_failures: %d\n", *scanFailures)
+		extra = fmt.Sprintf("throttle:\n  login_failures: 1000000\n  account_failures: 1000000\n  address_failures: 1000000\n  scan_failures: %d\n", *scanFailures)
 	}
 	g, err := e.startGatehouse(instanceConfig{Name: "soak", DBURL: dbURL, Extra: extra})
 	if err != nil {

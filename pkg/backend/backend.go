@@ -38,3 +38,22 @@ var (
 	// many are in flight; callers answer 503 at once.
 	ErrBusy = errors.New("authentication backend busy")
 )
+
+// NameFolder is implemented by backends that match several spellings of a
+// user name to one user: LDAP ignores case and insignificant spaces, so
+// "alice", " alice" and "ALICE " are one entry. FoldName returns the one
+// spelling every variant shares; Gatehouse counts failed logins under it so
+// that variants share one throttle counter. Backends that match names
+// exactly (flat_file: "FRANK" is not "frank") need not implement it.
+type NameFolder interface {
+	FoldName(username string) string
+}
+
+// FoldName returns b's folded spelling of username when b is a NameFolder,
+// else username unchanged.
+func FoldName(b Backend, username string) string {
+	if f, ok := b.(NameFolder); ok {
+		return f.FoldName(username)
+	}
+	return username
+}

@@ -82,6 +82,9 @@ type Auth struct {
 	// ServiceUsers may ask for tokens on behalf of other users and call
 	// introspection.
 	ServiceUsers []string `mapstructure:"service_users"`
+	// ImpersonateAdmins lets service accounts ask for tokens on behalf of
+	// users in AdminUsers; default false (403).
+	ImpersonateAdmins bool `mapstructure:"impersonate_admins"`
 	// AllowOrigin is Gatehouse's CORS allow-list; see Config.AllowedOrigins.
 	AllowOrigin []string `mapstructure:"allow_origin"`
 	// AllowedHosts lists accepted Host headers (host or host:port); empty
@@ -98,13 +101,15 @@ type Auth struct {
 // Throttle limits failed attempts; a limit of 0 turns that check off.
 //
 //	throttle:
-//	  login_failures: 10      # per account in login_window, then 429
-//	  address_failures: 50    # per client address in login_window
+//	  login_failures: 10      # per account and client address in login_window, then 429
+//	  account_failures: 100   # per account from all addresses in login_window
+//	  address_failures: 50    # per client address (IPv6: per /64) in login_window
 //	  login_window: 900       # seconds
 //	  scan_failures: 600      # unknown tokens one introspect/revoke caller may ask about
 //	  scan_window: 60         # seconds
 type Throttle struct {
 	LoginFailures   int `mapstructure:"login_failures"`
+	AccountFailures int `mapstructure:"account_failures"`
 	AddressFailures int `mapstructure:"address_failures"`
 	LoginWindow     int `mapstructure:"login_window"`
 	ScanFailures    int `mapstructure:"scan_failures"`
@@ -146,7 +151,7 @@ func Default() Config {
 			ShutdownDelay:     5,
 		},
 		Database: Database{URL: DefaultDatabaseURL},
-		Throttle: Throttle{LoginFailures: 10, AddressFailures: 50, LoginWindow: 900, ScanFailures: 600, ScanWindow: 60},
+		Throttle: Throttle{LoginFailures: 10, AccountFailures: 100, AddressFailures: 50, LoginWindow: 900, ScanFailures: 600, ScanWindow: 60},
 	}
 }
 

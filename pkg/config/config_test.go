@@ -65,7 +65,7 @@ func TestDefault(t *testing.T) {
 			ShutdownDelay:     5,
 		},
 		Database: config.Database{URL: "sqlite:data/gatehouse.db"},
-		Throttle: config.Throttle{LoginFailures: 10, AddressFailures: 50, LoginWindow: 900, ScanFailures: 600, ScanWindow: 60},
+		Throttle: config.Throttle{LoginFailures: 10, AccountFailures: 100, AddressFailures: 50, LoginWindow: 900, ScanFailures: 600, ScanWindow: 60},
 	}
 	if !reflect.DeepEqual(d, want) {
 		t.Errorf("Default() = %+v\nwant %+v", d, want)

@@ -288,6 +288,7 @@ func (t Throttle) validate(p *problems) {
 		min   int
 	}{
 		{"throttle.login_failures", t.LoginFailures, 0},
+		{"throttle.account_failures", t.AccountFailures, 0},
 		{"throttle.address_failures", t.AddressFailures, 0},
 		{"throttle.scan_failures", t.ScanFailures, 0},
 		{"throttle.login_window", t.LoginWindow, 1},

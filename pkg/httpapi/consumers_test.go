@@ -310,15 +310,20 @@ func TestMe(t *testing.T) {
 	key := h.createKey(tok, `{}`)["key"].(string)
 	exp, _ := time.Parse(time.RFC3339Nano, login["expiry"].(string))
 	r := h.do(req{method: "GET", path: "/auth/v1/me", header: asToken(tok)})
-	want := fmt.Sprintf(`{"authentication":{"location":"header","method":"authentication token","token_expire":%q},"groups":[],"username":"joe"}`,
+	want := fmt.Sprintf(`{"authentication":{"location":"header","method":"authentication token","token_expire":%q},"groups":[],"metadata":{},"username":"joe"}`,
 		exp.UTC().Format("2006-01-02T15:04:05Z"))
 	if got := mustJSON(r.json(t)); r.status != 200 || got != want {
 		t.Fatalf("token: %d\n got %s\nwant %s", r.status, got, want)
 	}
 	r = h.do(req{method: "GET", path: "/auth/v1/me?st2-api-key=" + key})
-	want = `{"authentication":{"location":"query","method":"API key"},"groups":[],"username":"joe"}`
+	want = `{"authentication":{"location":"query","method":"API key"},"groups":[],"metadata":{},"username":"joe"}`
 	if got := mustJSON(r.json(t)); r.status != 200 || got != want {
 		t.Fatalf("key: %d\n got %s\nwant %s", r.status, got, want)
+	}
+	r = h.do(req{method: "GET", path: "/auth/v1/me", header: map[string]string{"Authorization": basic("joe", testUsers["joe"])}})
+	want = `{"authentication":{"location":"header","method":"password"},"groups":[],"metadata":{},"username":"joe"}`
+	if got := mustJSON(r.json(t)); r.status != 200 || got != want {
+		t.Fatalf("basic: %d\n got %s\nwant %s", r.status, got, want)
 	}
 	if r := h.do(req{method: "GET", path: "/auth/v1/me"}); r.status != http.StatusUnauthorized {
 		t.Fatalf("no credential: %d", r.status)

@@ -14,7 +14,8 @@ type meAuthentication struct {
 }
 
 // me is GET /auth/v1/me: the caller, in the shape of st2's GET /api/v1/user,
-// plus groups.
+// plus groups and the credential's metadata (an impersonated token's
+// impersonated_by).
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.authenticate(r)
 	if err != nil {
@@ -28,6 +29,11 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	if groups == nil {
 		groups = []string{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"username": p.User, "groups": groups, "authentication": auth})
+	metadata := p.Metadata
+	if metadata == nil {
+		metadata = map[string]any{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"username": p.User, "groups": groups, "authentication": auth,
+		"metadata": metadata})
 	return nil
 }

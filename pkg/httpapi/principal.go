@@ -25,16 +25,6 @@ type Principal struct {
 	Metadata  map[string]any
 }
 
-// authenticate checks the request's token or API key and answers with st2's
-// 401 texts. Store failures are returned as they are (503).
-func (s *Server) authenticate(r *http.Request) (Principal, error) {
-	cred, ok := authn.Extract(r)
-	if !ok {
-		return Principal{}, errNoCredential
-	}
-	return s.check(r, cred)
-}
-
 // check validates one credential, through the validation cache.
 func (s *Server) check(r *http.Request, cred authn.Credential) (Principal, error) {
 	if cred.Kind == authn.KindAPIKey {

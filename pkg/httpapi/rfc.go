@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/authn"
-	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 )
 
 // oauthError is the error shape of the RFC endpoints (RFC 6749 section 5.2,
@@ -30,8 +29,8 @@ func (s *Server) rfcHandle(h handlerFunc) http.HandlerFunc {
 
 func (s *Server) writeRFCError(w http.ResponseWriter, r *http.Request, err error) {
 	e := toError(err)
-	if e.Status >= 500 {
-		s.writeError(w, r, err) // logs the cause
+	if e.Status >= 500 || errors.Is(err, errLoginLocked) {
+		s.writeError(w, r, err) // logs the cause; a lockout's body is the same on every route
 		return
 	}
 	setRetryAfter(w, e)
@@ -51,34 +50,15 @@ func (s *Server) writeRFCError(w http.ResponseWriter, r *http.Request, err error
 	writeJSON(w, e.Status, oauthError{Code: code, Description: e.Message})
 }
 
-// rfcCaller authenticates the caller of introspect or revoke: its token or
-// API key in the usual places, or HTTP Basic against the backend. A
-// successful Basic check is remembered briefly (basicCache) so that a
-// service polling with a password does not pay a hash per call.
+// rfcCaller authenticates the caller of introspect or revoke, as every
+// route does (authenticate); an Authorization header of another scheme is
+// RFC 6749's invalid_client.
 func (s *Server) rfcCaller(r *http.Request) (Principal, error) {
-	if cred, ok := authn.Extract(r); ok {
-		return s.check(r, cred)
-	}
-	header := r.Header.Get("Authorization")
-	if header == "" {
-		return Principal{}, errNoCredential
-	}
-	user, password, ok := ParseBasic(header)
-	if !ok {
+	p, err := s.authenticate(r)
+	if err == errNoCredential && r.Header.Get("Authorization") != "" {
 		return Principal{}, errInvalidCredentials
 	}
-	if id, ok := s.basic.get(user, password); ok {
-		return Principal{User: id.Username, Groups: id.Groups}, nil
-	}
-	id, err := s.cfg.Backend.Authenticate(r.Context(), user, password)
-	if err != nil {
-		if errors.Is(err, backend.ErrInvalidCredentials) {
-			return Principal{}, errInvalidCredentials
-		}
-		return Principal{}, err
-	}
-	s.basic.put(user, password, id)
-	return Principal{User: id.Username, Groups: id.Groups}, nil
+	return p, err
 }
 
 // privileged reports whether user may look at or revoke anyone's

@@ -35,6 +35,9 @@ type Config struct {
 	AdminUsers []string
 	// ServiceUsers may ask for tokens on behalf of other users.
 	ServiceUsers []string
+	// ImpersonateAdmins lets service accounts ask for tokens on behalf of
+	// admin users; off by default, since such a token can do anything.
+	ImpersonateAdmins bool
 	// StoreTimeout bounds the database calls of a request, together
 	// (default DefaultStoreTimeout), so that a stopped or frozen database
 	// is a quick 503.
@@ -80,6 +83,7 @@ type Server struct {
 	cache   *credCache
 	basic   *basicCache
 	scans   *scanGuard
+	logins  *loginGuard
 	metrics *metrics
 	now     func() time.Time
 	// draining is set when shutdown starts, so /readyz turns 503 before
@@ -122,6 +126,7 @@ func NewServer(cfg Config) *Server {
 	s.cache = newCredCache(cfg.Store, cfg.CacheSize, cfg.CacheMaxAge, s.now)
 	s.basic = newBasicCache(cfg.BasicCacheTTL)
 	s.scans = newScanGuard(cfg.Throttle.ScanWindow)
+	s.logins = newLoginGuard()
 	s.metrics = newMetrics(s)
 	s.router = s.routes()
 	s.handler = s.router

@@ -4,118 +4,118 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"math"
 	"net/http"
-	"strings"
+	"net/netip"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 )
 
 // Throttle limits failed attempts. A limit of 0 turns that check off.
 // cmd/gatehouse fills it from the throttle section of the configuration,
-// whose defaults are 10 failures per account and 50 per client address in
-// 15 minutes, and 600 unknown tokens per introspecting caller a minute.
+// whose defaults are 10 failures per account and client address, 100 per
+// account from all addresses and 50 per client address in 15 minutes, and
+// 600 unknown tokens per introspecting caller a minute.
 type Throttle struct {
-	// LoginFailures is how many failed logins one account may have in
-	// LoginWindow; past it every attempt is a 429, right password or not,
-	// existing account or not, until the window frees up.
+	// LoginFailures is how many failed logins one account may have from
+	// one client address in LoginWindow; past it every attempt from that
+	// address is a 429, right password or not, existing account or not,
+	// until the window frees up. An attacker thus locks an account only
+	// for their own address.
 	LoginFailures int
+	// AccountFailures is how many failed logins one account may have from
+	// all addresses together in LoginWindow (distributed guessing).
+	AccountFailures int
 	// AddressFailures is how many failed logins one client address may
 	// have in LoginWindow across all accounts (password spraying).
 	AddressFailures int
 	LoginWindow     time.Duration
 	// ScanFailures is how many unknown or inactive tokens one caller of
 	// introspect or revoke may ask about in ScanWindow (token scanning).
-	// Callers whose tokens are good never touch these counters.
+	// Past it, only lookups that would answer "not active" are refused:
+	// an active token or key is always answered.
 	ScanFailures int
 	ScanWindow   time.Duration
 }
 
 const msgThrottled = "Too many failed attempts. Try again later."
 
+// errLoginLocked marks the 429 of a locked account or address, which has
+// st2's faultstring body on every route, the RFC endpoints included.
+var errLoginLocked = errors.New("login locked")
+
 // throttleKey hashes what a counter is about, so the database holds no user
-// names or addresses in its throttle table. User names are lower-cased:
-// directories that ignore case must not get one counter per spelling.
+// names or addresses in its throttle table.
 func throttleKey(kind, subject string) string {
 	sum := sha256.Sum256([]byte(kind + "\x00" + subject))
 	return hex.EncodeToString(sum[:])
 }
 
-func loginUserKey(user string) string { return throttleKey("login-user", strings.ToLower(user)) }
-func loginAddrKey(addr string) string { return throttleKey("login-addr", addr) }
-func scanKey(caller string) string    { return throttleKey("scan", caller) }
-
-// loginLimits are the counters a login attempt is checked against.
-type loginLimits struct {
-	keys   []string
-	limits map[string]int
+// throttleAddr is the part of a client address that is counted: the whole
+// IPv4 address, or the /64 of an IPv6 one (a host usually owns a whole /64
+// and could otherwise take a fresh counter per address).
+func throttleAddr(a netip.Addr) string {
+	if a.Is6() && !a.Is4In6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
-func (s *Server) loginLimitsFor(user string, r *http.Request) loginLimits {
-	l := loginLimits{limits: map[string]int{}}
-	add := func(key string, limit int) {
+// loginCounters are the counters a login attempt for user (the name as
+// sent; "" when none could be read) from r's client is checked against.
+// The name is counted as the backend matches it, so spelling variants
+// share one counter.
+func (s *Server) loginCounters(user string, r *http.Request) []loginCounter {
+	th := s.cfg.Throttle
+	addr := throttleAddr(s.clientAddr(r))
+	var out []loginCounter
+	add := func(kind, subject string, limit int) {
 		if limit > 0 {
-			l.keys = append(l.keys, key)
-			l.limits[key] = limit
+			out = append(out, loginCounter{key: throttleKey(kind, subject), limit: limit})
 		}
 	}
 	if user != "" {
-		add(loginUserKey(user), s.cfg.Throttle.LoginFailures)
+		name := backend.FoldName(s.cfg.Backend, user)
+		add("login-user-addr", name+"\x00"+addr, th.LoginFailures)
+		add("login-user", name, th.AccountFailures)
 	}
-	add(loginAddrKey(s.clientAddr(r).String()), s.cfg.Throttle.AddressFailures)
-	return l
+	add("login-addr", addr, th.AddressFailures)
+	return out
 }
 
-// checkLogin refuses, before any password work, an attempt whose account
-// or address has used up its failures.
-func (s *Server) checkLogin(ctx context.Context, l loginLimits) error {
-	if len(l.keys) == 0 {
+// recordLoginFailure counts a failed login against every counter.
+func (s *Server) recordLoginFailure(ctx context.Context, counters []loginCounter) error {
+	if len(counters) == 0 {
 		return nil
 	}
-	ctx, cancel := s.storeCtx(ctx)
-	defer cancel()
-	counts, err := s.cfg.Store.CountFailures(ctx, l.keys, s.now().Add(-s.cfg.Throttle.LoginWindow))
-	if err != nil {
-		return err
-	}
-	for k, c := range counts {
-		if c.N >= l.limits[k] {
-			return s.throttled(c.Oldest, s.cfg.Throttle.LoginWindow)
-		}
-	}
-	return nil
-}
-
-// recordLoginFailure counts a failed login against the account and address.
-func (s *Server) recordLoginFailure(ctx context.Context, l loginLimits) error {
-	if len(l.keys) == 0 {
-		return nil
+	keys := make([]string, len(counters))
+	for i, c := range counters {
+		keys[i] = c.key
 	}
 	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	now := s.now()
-	_, err := s.cfg.Store.RecordFailures(ctx, l.keys, now, now.Add(-s.cfg.Throttle.LoginWindow))
+	_, err := s.cfg.Store.RecordFailures(ctx, keys, now, now.Add(-s.cfg.Throttle.LoginWindow))
 	return err
 }
 
-// clearLoginFailures forgets an account's failures after a success. The
-// address keeps its count: one good account must not reset a sprayer.
-func (s *Server) clearLoginFailures(ctx context.Context, user string) error {
+// clearLoginFailures forgets the failures of an account from the client's
+// address after a success. The account's count over all addresses and the
+// address's count stay: one good login must not reset a distributed
+// guesser or a sprayer.
+func (s *Server) clearLoginFailures(ctx context.Context, user string, r *http.Request) error {
 	if s.cfg.Throttle.LoginFailures <= 0 {
 		return nil
 	}
+	name := backend.FoldName(s.cfg.Backend, user)
 	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
-	return s.cfg.Store.ClearFailures(ctx, loginUserKey(user))
-}
-
-// throttled is the 429 for a window whose oldest counted failure was at
-// oldest: it frees up when that failure ages out.
-func (s *Server) throttled(oldest time.Time, window time.Duration) *Error {
-	wait := oldest.Add(window).Sub(s.now())
-	return &Error{Status: http.StatusTooManyRequests, Message: msgThrottled,
-		RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
+	return s.cfg.Store.ClearFailures(ctx, throttleKey("login-user-addr", name+"\x00"+throttleAddr(s.clientAddr(r))))
 }
 
 // scanGuard remembers, per caller, until when it is refused for asking
@@ -132,23 +132,20 @@ func newScanGuard(window time.Duration) *scanGuard {
 	return &scanGuard{blocked: expirable.NewLRU[string, time.Time](10_000, nil, window)}
 }
 
-// checkScan refuses a caller that is blocked.
-func (s *Server) checkScan(caller string) error {
+func scanKey(caller string) string { return throttleKey("scan", caller) }
+
+// scanMiss is called for every lookup by caller that answers "not active".
+// While the caller is over its allowance the answer is refused (429, to
+// slow a scanner down); otherwise the miss is counted. A lookup that finds
+// an active token or key never comes here: junk sent through a consumer
+// service never makes Gatehouse refuse a good credential.
+func (s *Server) scanMiss(ctx context.Context, caller string) error {
 	if s.cfg.Throttle.ScanFailures <= 0 {
 		return nil
 	}
 	if until, ok := s.scans.blocked.Get(caller); ok && s.now().Before(until) {
 		return &Error{Status: http.StatusTooManyRequests, Message: msgThrottled,
 			RetryAfter: max(1, int(math.Ceil(until.Sub(s.now()).Seconds())))}
-	}
-	return nil
-}
-
-// recordScanMiss counts an unknown or inactive token asked about by caller
-// and blocks the caller once it has used up its allowance.
-func (s *Server) recordScanMiss(ctx context.Context, caller string) error {
-	if s.cfg.Throttle.ScanFailures <= 0 {
-		return nil
 	}
 	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()

@@ -48,96 +48,35 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	return s.issueFor(w, r, id, req)
 }
 
-// login finds out who is asking for a token: the trusted proxy's user in
-// proxy mode, else the backend's answer for the Basic credentials. Every
-// attempt is counted and audited.
-func (s *Server) login(r *http.Request) (backend.Identity, error) {
-	name := s.cfg.BackendName
-	if s.cfg.Mode == ModeProxy {
-		name = ModeProxy
-		id, ok := s.proxyUser(r)
-		if !ok {
-			return s.loginFailed(r, name, "", errInvalidCredentials)
-		}
-		return s.loginSucceeded(r, name, id), nil
-	}
-	user, password, ok := ParseBasic(r.Header.Get("Authorization"))
-	limits := s.loginLimitsFor(user, r)
-	// Throttled attempts cost no password work, whatever the account.
-	if err := s.checkLogin(r.Context(), limits); err != nil {
-		return s.loginFailed(r, name, user, err)
-	}
-	if !ok {
-		return s.loginFailed(r, name, "", s.countFailure(r, limits, errInvalidCredentials))
-	}
-	id, err := s.cfg.Backend.Authenticate(r.Context(), user, password)
-	if errors.Is(err, backend.ErrInvalidCredentials) {
-		err = s.countFailure(r, limits, errInvalidCredentials)
-	}
-	if err != nil {
-		return s.loginFailed(r, name, user, err)
-	}
-	if err := s.clearLoginFailures(r.Context(), user); err != nil {
-		return s.loginFailed(r, name, user, err)
-	}
-	return s.loginSucceeded(r, name, id), nil
-}
-
-// countFailure records a refused login and returns the refusal, or the
-// store's error if it could not be recorded: a failure that is not counted
-// must not be answered as an ordinary 401.
-func (s *Server) countFailure(r *http.Request, limits loginLimits, refusal error) error {
-	if err := s.recordLoginFailure(r.Context(), limits); err != nil {
-		return err
-	}
-	return refusal
-}
-
-func (s *Server) loginSucceeded(r *http.Request, backendName string, id backend.Identity) backend.Identity {
-	s.metrics.logins.WithLabelValues(backendName, outcomeSuccess).Inc()
-	s.audit(r, auditLogin, outcomeSuccess, id.Username, slog.String("backend", backendName))
-	return id
-}
-
-func (s *Server) loginFailed(r *http.Request, backendName, user string, err error) (backend.Identity, error) {
-	outcome := outcomeInvalid
-	switch toError(err).Status {
-	case http.StatusUnauthorized:
-	case http.StatusTooManyRequests:
-		outcome = outcomeThrottled
-	default:
-		outcome = outcomeUnavailable
-	}
-	s.metrics.logins.WithLabelValues(backendName, outcome).Inc()
-	s.audit(r, auditLogin, outcome, user, slog.String("backend", backendName))
-	return backend.Identity{}, err
-}
-
 // issueFor makes and stores a token for an authenticated identity.
 func (s *Server) issueFor(w http.ResponseWriter, r *http.Request, id backend.Identity, req tokenRequest) error {
 	issuer := id.Username
-	if req.impersonate {
-		// As st2: any "user" from a non-service account is refused.
-		if !s.isService(id.Username) {
-			return badRequest("Current user is not a service and cannot request impersonated tokens")
+	metadata := map[string]any{}
+	if req.impersonate && req.user != id.Username {
+		if err := s.mayImpersonate(issuer, req.user); err != nil {
+			return err
 		}
-		if req.user != id.Username {
-			id = backend.Identity{Username: req.user}
-		}
+		id = backend.Identity{Username: req.user}
+		metadata["impersonated_by"] = issuer
+	} else if req.impersonate && !s.isService(issuer) {
+		return errNotService
 	}
 	service := s.isService(id.Username)
 	ttl, err := s.tokenTTL(req.ttl, service)
 	if err != nil {
 		return err
 	}
-	plain, t, err := s.storeNewToken(r, id, service, ttl)
+	plain, t, err := s.storeNewToken(r, id, metadata, service, ttl)
 	if err != nil {
 		return err
 	}
 	s.metrics.issued.Inc()
-	s.audit(r, auditTokenIssued, outcomeSuccess, t.User, slog.String("token_id", t.ID),
-		slog.String("expiry", t.ExpiresAt.Format(expiryLayout)), slog.Bool("service", t.Service),
-		slog.String("issued_by", issuer))
+	attrs := []slog.Attr{slog.String("token_id", t.ID), slog.String("expiry", t.ExpiresAt.Format(expiryLayout)),
+		slog.Bool("service", t.Service), slog.String("issued_by", issuer)}
+	if by, ok := metadata["impersonated_by"].(string); ok {
+		attrs = append(attrs, slog.String("impersonated_by", by))
+	}
+	s.audit(r, auditTokenIssued, outcomeSuccess, t.User, attrs...)
 	w.Header().Set("X-API-URL", s.cfg.APIURL)
 	writeJSON(w, http.StatusCreated, tokenResponse{
 		ID: t.ID, User: t.User, Token: plain, Expiry: t.ExpiresAt.Format(expiryLayout),
@@ -146,9 +85,26 @@ func (s *Server) issueFor(w http.ResponseWriter, r *http.Request, id backend.Ide
 	return nil
 }
 
+// errNotService is st2's refusal of "user" from a non-service account.
+var errNotService = badRequest("Current user is not a service and cannot request impersonated tokens")
+
+// mayImpersonate says whether caller may have a token issued to user: only
+// service accounts may, and never to an admin unless
+// auth.impersonate_admins allows it (an admin token could mint permanent
+// admin keys).
+func (s *Server) mayImpersonate(caller, user string) error {
+	if !s.isService(caller) {
+		return errNotService
+	}
+	if s.isAdmin(user) && !s.cfg.ImpersonateAdmins {
+		return newError(http.StatusForbidden, "Service accounts may not impersonate admin users.")
+	}
+	return nil
+}
+
 // storeNewToken mints a token and stores its hash. An id or hash collision
 // (2^-64 and 2^-128 odds) is retried once rather than shown to the client.
-func (s *Server) storeNewToken(r *http.Request, id backend.Identity, service bool, ttl time.Duration) (string, store.Token, error) {
+func (s *Server) storeNewToken(r *http.Request, id backend.Identity, metadata map[string]any, service bool, ttl time.Duration) (string, store.Token, error) {
 	ctx, cancel := s.storeCtx(r.Context())
 	defer cancel()
 	var err error
@@ -157,7 +113,7 @@ func (s *Server) storeNewToken(r *http.Request, id backend.Identity, service boo
 		plain := token.NewToken()
 		t := store.Token{
 			ID: token.NewID(now), Hash: token.HashToken(plain), User: id.Username, Groups: id.Groups,
-			Metadata: map[string]any{}, Service: service, CreatedAt: now, ExpiresAt: now.Add(ttl),
+			Metadata: metadata, Service: service, CreatedAt: now, ExpiresAt: now.Add(ttl),
 		}
 		if err = s.cfg.Store.CreateToken(ctx, t); !errors.Is(err, store.ErrAlreadyExists) {
 			return plain, t, err

@@ -439,3 +439,14 @@ func (b *Backend) openOne(ctx context.Context, ep endpoint, prepare func(conn) e
 	}
 	return c, nil
 }
+
+var _ backend.NameFolder = (*Backend)(nil)
+
+// FoldName spells username as the directory matches it: an id attribute
+// such as uid or sAMAccountName compares case-insensitively, ignoring
+// leading, trailing and repeated inner spaces (RFC 4518's insignificant
+// space handling), so every spelling the directory finds one entry for
+// folds to one name.
+func (b *Backend) FoldName(username string) string {
+	return strings.ToLower(strings.Join(strings.Fields(username), " "))
+}

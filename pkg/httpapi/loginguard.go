@@ -1,0 +1,164 @@
+package httpapi
+
+import (
+	"context"
+	"hash/maphash"
+	"math"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+)
+
+// loginGuard makes "count the failures, then check the password" atomic on
+// one replica. The failure counts live in the store (shared by replicas),
+// but two requests that read the same count before either records its
+// failure would both be let through; so every attempt first reserves a
+// place against each of its counters, and a counter's in-flight attempts
+// count as failures until they end. N concurrent wrong passwords therefore
+// cost at most the limit's password checks, whatever N.
+//
+// A count read from the store can be stale: a failure recorded after the
+// read started and released before the reservation would be missed. Each
+// recorded failure bumps an epoch, and a reservation made on a count read
+// under an older epoch is retried with a fresh count.
+type loginGuard struct {
+	mu       sync.Mutex
+	inflight map[string]int
+	epochs   [64]uint64
+	seed     maphash.Seed
+	// changed is closed, and replaced, whenever an attempt ends, waking
+	// the attempts that wait for an in-flight one.
+	changed chan struct{}
+}
+
+func newLoginGuard() *loginGuard {
+	return &loginGuard{inflight: map[string]int{}, seed: maphash.MakeSeed(), changed: make(chan struct{})}
+}
+
+// loginCounter is one failure counter an attempt is checked against.
+type loginCounter struct {
+	key   string // throttleKey(...), what the store counts under
+	limit int
+}
+
+// maxReserveTries bounds the retries of a reservation whose count went
+// stale; past it the attempt is refused for a second rather than spin.
+const maxReserveTries = 16
+
+// reservation is a place held by one login attempt; end releases it.
+type reservation struct {
+	g        *loginGuard
+	counters []loginCounter
+}
+
+func (g *loginGuard) shard(key string) *uint64 {
+	return &g.epochs[maphash.String(g.seed, key)%uint64(len(g.epochs))]
+}
+
+// epoch sums the epochs of the counters' shards: it moves whenever a
+// failure is recorded against any of them on this replica.
+func (g *loginGuard) epoch(counters []loginCounter) uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var sum uint64
+	for _, c := range counters {
+		sum += *g.shard(c.key)
+	}
+	return sum
+}
+
+// reserveLogin holds a place for one attempt against every counter, or
+// refuses it with a 429 when a counter's recorded failures and in-flight
+// attempts reach its limit. While only in-flight attempts stand in the
+// way, it waits for them to end (they may succeed).
+func (s *Server) reserveLogin(ctx context.Context, counters []loginCounter) (*reservation, error) {
+	g := s.logins
+	if len(counters) == 0 {
+		return &reservation{g: g}, nil
+	}
+	keys := make([]string, len(counters))
+	for i, c := range counters {
+		keys[i] = c.key
+	}
+	window := s.cfg.Throttle.LoginWindow
+	for range maxReserveTries {
+		epoch := g.epoch(counters)
+		sctx, cancel := s.storeCtx(ctx)
+		counts, err := s.cfg.Store.CountFailures(sctx, keys, s.now().Add(-window))
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		res, wait, err := g.tryReserve(counters, counts, epoch, s, window)
+		if res != nil || err != nil {
+			return res, err
+		}
+		if wait != nil {
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return nil, context.Cause(ctx)
+			}
+		}
+	}
+	return nil, s.lockedFor(time.Second)
+}
+
+// tryReserve is one reservation attempt under the lock. It returns the
+// reservation, or a channel to wait on when only in-flight attempts stand
+// in the way, or neither when the count was stale, or the 429.
+func (g *loginGuard) tryReserve(counters []loginCounter, counts map[string]store.FailureCount, epoch uint64, s *Server, window time.Duration) (*reservation, <-chan struct{}, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var sum uint64
+	for _, c := range counters {
+		sum += *g.shard(c.key)
+	}
+	if sum != epoch {
+		return nil, nil, nil // a failure was recorded meanwhile: count again
+	}
+	for _, c := range counters {
+		n := counts[c.key]
+		if n.N >= c.limit {
+			return nil, nil, s.lockedFor(n.Oldest.Add(window).Sub(s.now()))
+		}
+		if n.N+g.inflight[c.key] >= c.limit {
+			return nil, g.changed, nil
+		}
+	}
+	for _, c := range counters {
+		g.inflight[c.key]++
+	}
+	return &reservation{g: g, counters: counters}, nil, nil
+}
+
+// end releases the place. failed says a failure was recorded in the store
+// for this attempt (before end is called), so counts read earlier are stale.
+func (r *reservation) end(failed bool) {
+	g := r.g
+	if len(r.counters) == 0 {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, c := range r.counters {
+		if failed {
+			*g.shard(c.key)++
+		}
+		if g.inflight[c.key]--; g.inflight[c.key] <= 0 {
+			delete(g.inflight, c.key)
+		}
+	}
+	close(g.changed)
+	g.changed = make(chan struct{})
+	r.counters = nil
+}
+
+// lockedFor is the 429 of a locked account or address, free again after
+// wait. It has the same body on every route that checks a password.
+func (s *Server) lockedFor(wait time.Duration) *Error {
+	return &Error{Status: http.StatusTooManyRequests, Message: msgThrottled, Err: errLoginLocked,
+		RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
+}
