@@ -86,9 +86,32 @@ func (m *metrics) registerPool(ps store.PoolStater) {
 	}, func() float64 { return float64(ps.PoolStats().Waited) }))
 }
 
+// observe counts one request. route must be a route pattern or
+// "unmatched" (see routePattern); the method is bounded here, so that no
+// client can add series by choosing what it sends.
 func (m *metrics) observe(route, method string, status int, d time.Duration) {
+	method = methodLabel(method)
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+// standardMethods are the methods of RFC 9110 and RFC 5789 (PATCH); they
+// are case-sensitive, so "get" is not one of them.
+var standardMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+	http.MethodConnect: true, http.MethodTrace: true,
+}
+
+// methodLabel is the method as a metrics label: a standard method as it
+// is, anything else "other". net/http accepts any token as a method, and
+// every distinct label value would be a new series kept for the life of
+// the process.
+func methodLabel(method string) string {
+	if standardMethods[method] {
+		return method
+	}
+	return "other"
 }
 
 func (m *metrics) handler() http.Handler {
