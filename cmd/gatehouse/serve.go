@@ -120,11 +120,13 @@ func openStore(ctx context.Context, url string) (store.Store, error) {
 }
 
 func apiConfig(cfg config.Config, st store.Store, b backend.Backend, log *slog.Logger) httpapi.Config {
-	trusted, _ := cfg.Auth.TrustedProxies() // checked by Validate
+	trusted, _ := cfg.Auth.TrustedProxies()        // checked by Validate
+	metricsAllowed, _ := cfg.Auth.MetricsAllowed() // checked by Validate
 	return httpapi.Config{
 		Mode:           cfg.Auth.Mode,
 		BackendName:    cfg.Auth.Backend,
 		TrustedProxies: trusted,
+		MetricsAllowed: metricsAllowed,
 		AllowedOrigins: cfg.AllowedOrigins(),
 		AllowedHosts:   cfg.Auth.AllowedHosts,
 		Throttle: httpapi.Throttle{

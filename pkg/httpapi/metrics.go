@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -116,6 +117,34 @@ func methodLabel(method string) string {
 
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// msgMetricsForbidden is the 403 of /metrics for an address outside
+// Config.MetricsAllowed.
+const msgMetricsForbidden = "Forbidden - metrics are not served to this address."
+
+// metricsGuard serves next only to the client addresses in
+// Config.MetricsAllowed, or to anyone when the list is empty.
+func (s *Server) metricsGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(s.cfg.MetricsAllowed) > 0 && !s.metricsAllowed(s.clientAddr(r)) {
+			s.writeError(w, r, newError(http.StatusForbidden, msgMetricsForbidden))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) metricsAllowed(a netip.Addr) bool {
+	if !a.IsValid() {
+		return false
+	}
+	for _, p := range s.cfg.MetricsAllowed {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func boolFloat(b bool) float64 {

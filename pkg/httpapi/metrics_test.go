@@ -4,8 +4,11 @@ import (
 	"crypto/rand"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
 )
 
 // randomMethod is n random upper-case letters: a valid HTTP token that is
@@ -90,3 +93,54 @@ func TestMetricsLabelsAreBounded(t *testing.T) {
 	}
 }
 
+// TestMetricsAllowedCIDRs: with auth.metrics_allowed_cidrs set, /metrics
+// answers 403 to every other client address; the address is the one the
+// throttle uses (X-Forwarded-For only from a trusted proxy).
+func TestMetricsAllowedCIDRs(t *testing.T) {
+	prefixes := func(ss ...string) []netip.Prefix {
+		var out []netip.Prefix
+		for _, s := range ss {
+			out = append(out, netip.MustParsePrefix(s))
+		}
+		return out
+	}
+	tests := []struct {
+		name           string
+		allowed, proxy []netip.Prefix
+		xff            string
+		want           int
+	}{
+		{name: "empty list: anyone", want: http.StatusOK},
+		{name: "peer inside", allowed: prefixes("127.0.0.0/8"), want: http.StatusOK},
+		{name: "peer outside", allowed: prefixes("10.0.0.0/8", "::1/128"), want: http.StatusForbidden},
+		{name: "forged X-Forwarded-For", allowed: prefixes("10.0.0.0/8"), xff: "10.1.2.3", want: http.StatusForbidden},
+		{name: "client inside, via a trusted proxy", allowed: prefixes("10.0.0.0/8"), proxy: prefixes("127.0.0.1/32"),
+			xff: "10.1.2.3", want: http.StatusOK},
+		{name: "client outside, via a trusted proxy", allowed: prefixes("127.0.0.0/8"), proxy: prefixes("127.0.0.1/32"),
+			xff: "192.0.2.7", want: http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, withConfig(func(c *httpapi.Config) {
+				c.MetricsAllowed, c.TrustedProxies = tt.allowed, tt.proxy
+			}))
+			hdr := map[string]string{}
+			if tt.xff != "" {
+				hdr["X-Forwarded-For"] = tt.xff
+			}
+			r := h.do(req{method: "GET", path: "/metrics", header: hdr})
+			if r.status != tt.want {
+				t.Fatalf("status %d, want %d: %.200s", r.status, tt.want, r.body)
+			}
+			if tt.want == http.StatusForbidden {
+				if f := r.fault(t); f == "" || strings.Contains(string(r.body), "gatehouse_") {
+					t.Errorf("403 body %s", r.body)
+				}
+			}
+			// Other routes are not affected.
+			if r := h.do(req{method: "GET", path: "/healthz", header: hdr}); r.status != http.StatusOK {
+				t.Errorf("/healthz: %d", r.status)
+			}
+		})
+	}
+}
