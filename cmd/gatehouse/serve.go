@@ -127,6 +127,7 @@ func apiConfig(cfg config.Config, st store.Store, b backend.Backend, log *slog.L
 		BackendName:    cfg.Auth.Backend,
 		TrustedProxies: trusted,
 		MetricsAllowed: metricsAllowed,
+		GroupHeader:    cfg.Auth.GroupHeader,
 		AllowedOrigins: cfg.AllowedOrigins(),
 		AllowedHosts:   cfg.Auth.AllowedHosts,
 		Throttle: httpapi.Throttle{

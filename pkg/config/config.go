@@ -23,6 +23,13 @@ const (
 	// ModeProxy makes Gatehouse trust the user name a reverse proxy puts in
 	// Remote-User / X-Forwarded-User, from proxy_trusted_cidrs only.
 	ModeProxy = "proxy"
+
+	// GroupHeaderRDN makes X-Auth-Groups the value of each group DN's first
+	// RDN, comma-separated (cn=ops,ou=groups,dc=example,dc=org is "ops").
+	GroupHeaderRDN = "rdn"
+	// GroupHeaderDN makes X-Auth-Groups the full group DNs separated by
+	// ";" (a ";" inside a DN is sent as \3B).
+	GroupHeaderDN = "dn"
 )
 
 // Config is the whole configuration.
@@ -80,6 +87,9 @@ type Auth struct {
 	// /metrics, written like ProxyTrustedCIDRs; empty (the default) lets
 	// any address read it. See MetricsAllowed.
 	MetricsAllowedCIDRs []string `mapstructure:"metrics_allowed_cidrs"`
+	// GroupHeader says what /auth/v1/verify sends in X-Auth-Groups:
+	// GroupHeaderRDN (the default) or GroupHeaderDN.
+	GroupHeader string `mapstructure:"group_header"`
 	// AdminUsers may manage every user's API keys and revoke anyone's
 	// tokens; default [admin].
 	AdminUsers []string `mapstructure:"admin_users"`
@@ -146,6 +156,7 @@ func Default() Config {
 			APIURL:            "",
 			Enable:            true,
 			ProxyTrustedCIDRs: []string{"127.0.0.1/32", "::1/128"},
+			GroupHeader:       GroupHeaderRDN,
 			AdminUsers:        []string{"admin"},
 			ShutdownDelay:     5,
 		},

@@ -61,6 +61,7 @@ func TestDefault(t *testing.T) {
 			ServiceTokenTTL:   86400,
 			Enable:            true,
 			ProxyTrustedCIDRs: []string{"127.0.0.1/32", "::1/128"},
+			GroupHeader:       "rdn",
 			AdminUsers:        []string{"admin"},
 			ShutdownDelay:     5,
 		},
@@ -119,6 +120,7 @@ auth:
   debug: true
   proxy_trusted_cidrs: [10.0.0.0/8]
   metrics_allowed_cidrs: [10.1.0.0/16, 192.0.2.7]
+  group_header: dn
   admin_users: [root, ops]
   service_users: "svc1, svc2"
   allow_origin: [https://ui.example.com]
@@ -144,6 +146,7 @@ database:
 			Debug:               true,
 			ProxyTrustedCIDRs:   []string{"10.0.0.0/8"},
 			MetricsAllowedCIDRs: []string{"10.1.0.0/16", "192.0.2.7"},
+			GroupHeader:         "dn",
 			AdminUsers:          []string{"root", "ops"},
 			ServiceUsers:        []string{"svc1", "svc2"},
 			AllowOrigin:         []string{"https://ui.example.com"},
@@ -311,11 +314,12 @@ func TestLoadINI(t *testing.T) {
 			},
 		},
 		{
-			name: "metrics_allowed_cidrs",
+			name: "metrics_allowed_cidrs and group_header",
 			file: "st2.conf",
-			ini:  "[auth]\nmetrics_allowed_cidrs = 10.1.0.0/16, 192.0.2.7\n",
+			ini:  "[auth]\nmetrics_allowed_cidrs = 10.1.0.0/16, 192.0.2.7\ngroup_header = dn\n",
 			check: func(t *testing.T, c config.Config) {
 				wantStrings(t, "auth.metrics_allowed_cidrs", c.Auth.MetricsAllowedCIDRs, []string{"10.1.0.0/16", "192.0.2.7"})
+				wantString(t, "auth.group_header", c.Auth.GroupHeader, "dn")
 			},
 		},
 		{
@@ -473,6 +477,7 @@ func TestEnvWithoutFile(t *testing.T) {
 	t.Setenv("GATEHOUSE_AUTH_USE_SSL", "yes")
 	t.Setenv("GATEHOUSE_AUTH_PROXY_TRUSTED_CIDRS", "10.0.0.0/8,192.168.0.1")
 	t.Setenv("GATEHOUSE_AUTH_METRICS_ALLOWED_CIDRS", "10.1.0.0/16, ::1")
+	t.Setenv("GATEHOUSE_AUTH_GROUP_HEADER", "dn")
 	t.Setenv("GATEHOUSE_API_ALLOW_ORIGIN", "http://a.example")
 	c := mustLoad(t, "", nil)
 	wantString(t, "auth.backend", c.Auth.Backend, "pam")
@@ -481,6 +486,7 @@ func TestEnvWithoutFile(t *testing.T) {
 	}
 	wantStrings(t, "auth.proxy_trusted_cidrs", c.Auth.ProxyTrustedCIDRs, []string{"10.0.0.0/8", "192.168.0.1"})
 	wantStrings(t, "auth.metrics_allowed_cidrs", c.Auth.MetricsAllowedCIDRs, []string{"10.1.0.0/16", "::1"})
+	wantString(t, "auth.group_header", c.Auth.GroupHeader, "dn")
 	wantStrings(t, "api.allow_origin", c.API.AllowOrigin, []string{"http://a.example"})
 	if c.Auth.BackendKwargs != nil {
 		t.Errorf("backend_kwargs for pam = %v, want nil (flat_file's default must not leak)", c.Auth.BackendKwargs)

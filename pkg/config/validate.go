@@ -78,6 +78,7 @@ func (p *problems) addErr(key string, err error) {
 //   - auth.allow_origin / api.allow_origin entries that are not "*" or
 //     scheme://host[:port], auth.allowed_hosts entries that are not
 //     host[:port],
+//   - auth.group_header other than rdn or dn,
 //   - a blank entry in auth.admin_users or auth.service_users,
 //   - database.url that is empty or neither sqlite:PATH nor postgres://….
 //
@@ -139,6 +140,9 @@ func (a Auth) validate(p *problems, knownBackends []string) {
 	}
 	validateCIDRs(p, "auth.proxy_trusted_cidrs", a.ProxyTrustedCIDRs)
 	validateCIDRs(p, "auth.metrics_allowed_cidrs", a.MetricsAllowedCIDRs)
+	if a.GroupHeader != GroupHeaderRDN && a.GroupHeader != GroupHeaderDN {
+		p.add("auth.group_header", "must be %s or %s, got %q", GroupHeaderRDN, GroupHeaderDN, a.GroupHeader)
+	}
 	validateNames(p, "auth.admin_users", a.AdminUsers)
 	validateNames(p, "auth.service_users", a.ServiceUsers)
 	validateOrigins(p, "auth.allow_origin", a.AllowOrigin)

@@ -62,6 +62,9 @@ type Config struct {
 	// address is the one the throttle counts: the peer's, or the first
 	// untrusted X-Forwarded-For hop when the peer is in TrustedProxies.
 	MetricsAllowed []netip.Prefix
+	// GroupHeader is GroupHeaderRDN (the default) or GroupHeaderDN: what
+	// /auth/v1/verify sends in X-Auth-Groups (auth.group_header).
+	GroupHeader string
 	// AllowedOrigins is the CORS allow-list; "*" allows any origin.
 	AllowedOrigins []string
 	// AllowedHosts, when not empty, are the only Host headers served
@@ -116,6 +119,9 @@ func NewServer(cfg Config) *Server {
 	}
 	if cfg.Throttle.ScanWindow <= 0 {
 		cfg.Throttle.ScanWindow = time.Minute
+	}
+	if cfg.GroupHeader != GroupHeaderDN {
+		cfg.GroupHeader = GroupHeaderRDN
 	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
