@@ -70,11 +70,70 @@ func decodeJSONObject(raw []byte) (map[string]any, error) {
 	if !utf8.Valid(raw) {
 		return nil, badRequest("Failed to parse request body: the body is not UTF-8")
 	}
+	// It also keeps the last of two equal keys, where other parsers keep
+	// the first: refuse what two readers may read differently.
+	if key, ok := duplicateKey(raw); ok {
+		return nil, badRequest("Failed to parse request body: duplicate key %q", truncateUTF8(key, 64))
+	}
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return nil, badRequest("%s is not of type 'object'", pyRepr(v))
 	}
 	return obj, nil
+}
+
+// jsonFrame is an object or array duplicateKey is inside.
+type jsonFrame struct {
+	keys    map[string]bool // the object's keys so far; nil for an array
+	wantKey bool            // the object's next string token is a key
+}
+
+// duplicateKey reports the first key that appears twice in one object of
+// raw, at any depth, after unescaping ("t\u0074l" is "ttl"). raw must be
+// valid JSON; its depth is bounded by the decoder that checked it.
+func duplicateKey(raw []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // numbers past float64 are not an error here
+	var stack []*jsonFrame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false // io.EOF
+		}
+		var top *jsonFrame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if key, isString := tok.(string); isString && top != nil && top.wantKey {
+			if top.keys[key] {
+				return key, true
+			}
+			top.keys[key], top.wantKey = true, false
+			continue
+		}
+		if top != nil && top.keys != nil {
+			top.wantKey = true // after this value (or the end of the object) comes a key
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &jsonFrame{keys: map[string]bool{}, wantKey: true})
+		case json.Delim('['):
+			stack = append(stack, &jsonFrame{})
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+	}
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // jsonErrorText keeps the decoder's explanation but never echoes the body.
