@@ -18,35 +18,80 @@ import (
 // maxBodyBytes caps every request body.
 const maxBodyBytes = 64 << 10
 
-// readObject reads a request body as st2's router does: no body, or an empty
-// body with no or a JSON content type, is {}; a JSON body must be an object;
-// a form body is parsed as a query string, each key holding a list of
-// strings (so "ttl=60" later fails validation, as in st2); any other content
-// type is refused.
+// readObject reads a request body into an object. A body that parses as
+// JSON (or starts with "{") is read as JSON whatever its Content-Type says:
+// curl -d labels everything a form, and reading {"ttl": 60} as a form
+// would lose the ttl without a word. Otherwise, as st2's router does: an
+// empty body is {}; a form body (application/x-www-form-urlencoded or
+// multipart/form-data) is parsed as a query string, each key holding a
+// list of strings (so "ttl=60" later fails validation, as in st2); a body
+// labelled JSON must be JSON; anything else is a 400 saying what was
+// expected.
 func readObject(r *http.Request) (map[string]any, error) {
+	raw, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	trimmed := bytes.Trim(raw, jsonSpace)
+	if len(trimmed) == 0 {
+		return map[string]any{}, nil
+	}
+	ct := r.Header.Get("Content-Type")
+	switch kind := bodyKind(ct); {
+	case looksLikeJSON(trimmed) || kind == kindJSON:
+		return decodeJSONObject(raw)
+	case kind == kindForm:
+		return decodeForm(raw)
+	case ct == "":
+		return nil, badRequest("Failed to parse request body: %s", msgExpectedBody)
+	default:
+		return nil, badRequest("Failed to parse request body: Unsupported Content-Type: %q; %s", ct, msgExpectedBody)
+	}
+}
+
+// msgExpectedBody says what a body may be.
+const msgExpectedBody = "expected a JSON object or an application/x-www-form-urlencoded form"
+
+// readBody reads the whole body: a body over the cap is the
+// *http.MaxBytesError limitBody's reader returns (413), any other failure
+// the client's (400).
+func readBody(r *http.Request) ([]byte, error) {
 	raw, err := io.ReadAll(r.Body)
 	var maxBytes *http.MaxBytesError
 	switch {
 	case errors.As(err, &maxBytes):
-		return nil, err // 413
-	case err != nil: // a broken chunk, a body cut short: the client's fault
+		return nil, err
+	case err != nil: // a broken chunk, a body cut short
 		return nil, badRequest("Failed to parse request body: the body could not be read")
 	}
-	ct := r.Header.Get("Content-Type")
-	mt := ""
-	if ct != "" {
-		if mt, _, err = mime.ParseMediaType(ct); err != nil {
-			return nil, badRequest("Failed to parse request body: Unsupported Content-Type: %q", ct)
-		}
-	}
+	return raw, nil
+}
+
+// Kinds of body a Content-Type declares.
+const (
+	kindOther = iota // none, unparsable or anything else
+	kindJSON         // application/json, anything+json
+	kindForm         // application/x-www-form-urlencoded, multipart/form-data
+)
+
+func bodyKind(ct string) int {
+	mt, _, err := mime.ParseMediaType(ct)
 	switch {
-	case mt == "" || mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		return decodeJSONObject(raw)
+	case err != nil:
+		return kindOther
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		return kindJSON
 	case mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data":
-		return decodeForm(raw)
-	default:
-		return nil, badRequest("Failed to parse request body: Unsupported Content-Type: %q", ct)
+		return kindForm
 	}
+	return kindOther
+}
+
+// looksLikeJSON reports whether a trimmed, non-empty body is meant as JSON:
+// it opens an object (broken or not: no form starts with "{"), or it is a
+// whole JSON value.
+func looksLikeJSON(trimmed []byte) bool {
+	return trimmed[0] == '{' || json.Valid(trimmed)
 }
 
 // jsonSpace is JSON's whitespace (RFC 8259): nothing else may surround a

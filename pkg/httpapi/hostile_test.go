@@ -289,7 +289,8 @@ func malformedTTL() []ttlCase {
 		{name: "form with two ttl", contentType: form, body: "ttl=60&ttl=70", status: 400, fault: "['60', '70']" + notInt},
 		{name: "form with empty ttl", contentType: form, body: "ttl=", status: 400, fault: "['']" + notInt},
 		{name: "form with a bad escape", contentType: form, body: "ttl=%zz", status: 400, fault: "Failed to parse request body"},
-		{name: "content type garbage", contentType: "application/json;;;=", body: `{"ttl": 60}`, status: 400,
+		{name: "content type garbage", contentType: "application/json;;;=", body: `{"ttl": 0}`, status: 400, fault: "0" + lessThan},
+		{name: "content type garbage, not JSON", contentType: "application/json;;;=", body: `ttl=60`, status: 400,
 			fault: "Failed to parse request body: Unsupported Content-Type"},
 		// Bodies that are not JSON, yet get a token today.
 		{name: "trailing brace", contentType: js, body: `{"ttl": 60}}`, status: 400, fault: extra,
