@@ -218,3 +218,28 @@ func sameStrings(a, b []string) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+// TestLDAPGroupHeaderDN: with auth.group_header dn (here from the
+// environment), forward auth sends the full group DNs, separated by ";",
+// so groups of the same name in different subtrees stay apart.
+func TestLDAPGroupHeaderDN(t *testing.T) {
+	s := ldaptest.Start(t)
+	dir := t.TempDir()
+	conf := ldapST2Conf(t, dir, s, nil)
+	p := startGatehouse(t, dir, []string{"GATEHOUSE_AUTH_GROUP_HEADER=dn"}, "serve", "--config", conf)
+	code, body := postToken(t, p.URL, "alice", "alice-password")
+	if code != http.StatusCreated {
+		t.Fatalf("alice: %d %v", code, body)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", p.URL+"/auth/v1/verify", nil)
+	req.Header.Set("X-Auth-Token", body["token"].(string))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	got := strings.Split(resp.Header.Get("X-Auth-Groups"), ";")
+	if resp.StatusCode != http.StatusOK || !sameStrings(got, []string{ldaptest.OpsDN, ldaptest.DevDN}) {
+		t.Errorf("verify: %d X-Auth-Groups %q, want the DNs of ops and dev", resp.StatusCode, resp.Header.Get("X-Auth-Groups"))
+	}
+}

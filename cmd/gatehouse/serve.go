@@ -120,11 +120,14 @@ func openStore(ctx context.Context, url string) (store.Store, error) {
 }
 
 func apiConfig(cfg config.Config, st store.Store, b backend.Backend, log *slog.Logger) httpapi.Config {
-	trusted, _ := cfg.Auth.TrustedProxies() // checked by Validate
+	trusted, _ := cfg.Auth.TrustedProxies()        // checked by Validate
+	metricsAllowed, _ := cfg.Auth.MetricsAllowed() // checked by Validate
 	return httpapi.Config{
 		Mode:           cfg.Auth.Mode,
 		BackendName:    cfg.Auth.Backend,
 		TrustedProxies: trusted,
+		MetricsAllowed: metricsAllowed,
+		GroupHeader:    cfg.Auth.GroupHeader,
 		AllowedOrigins: cfg.AllowedOrigins(),
 		AllowedHosts:   cfg.Auth.AllowedHosts,
 		Throttle: httpapi.Throttle{
@@ -150,7 +153,13 @@ func apiConfig(cfg config.Config, st store.Store, b backend.Backend, log *slog.L
 // Server limits. Header bytes are capped far below Go's 1 MiB default: a
 // Basic header and a token fit in a few hundred bytes.
 const (
-	maxHeaderBytes    = 16 << 10
+	// maxHeaderBytes is the documented cap on an HTTP/1 request's line and
+	// headers: a larger block gets 431.
+	maxHeaderBytes = 16 << 10
+	// headerSlack is what net/http reads beyond http.Server.MaxHeaderBytes
+	// before it gives up (its "bufio slop"); MaxHeaderBytes is set this
+	// much lower so that the cap is maxHeaderBytes exactly.
+	headerSlack       = 4096
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 15 * time.Second
 	writeTimeout      = 30 * time.Second
@@ -167,7 +176,7 @@ func newHTTPServer(cfg config.Config, h http.Handler, log *slog.Logger) (*http.S
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		MaxHeaderBytes:    maxHeaderBytes - headerSlack,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if !cfg.Auth.UseSSL {

@@ -234,6 +234,35 @@ func TestTLS(t *testing.T) {
 		}
 	})
 
+	t.Run("TLS 1.2 offers only AEAD suites", func(t *testing.T) {
+		dial := func(suite uint16) error {
+			conn, err := tls.Dial("tcp", addr, &tls.Config{
+				RootCAs: ca.pool, MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{suite},
+			})
+			if err == nil {
+				conn.Close()
+			}
+			return err
+		}
+		for _, suite := range []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+		} {
+			// The server's alert, not the client refusing to try.
+			if err := dial(suite); err == nil || !strings.Contains(err.Error(), "handshake failure") {
+				t.Errorf("%s: %v, want a handshake failure", tls.CipherSuiteName(suite), err)
+			}
+		}
+		for _, suite := range []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		} {
+			if err := dial(suite); err != nil {
+				t.Errorf("%s: %v", tls.CipherSuiteName(suite), err)
+			}
+		}
+	})
+
 	t.Run("plain HTTP refused", func(t *testing.T) {
 		resp, err := httpClient.Get("http://" + addr + "/healthz")
 		if err == nil {

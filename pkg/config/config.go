@@ -23,6 +23,13 @@ const (
 	// ModeProxy makes Gatehouse trust the user name a reverse proxy puts in
 	// Remote-User / X-Forwarded-User, from proxy_trusted_cidrs only.
 	ModeProxy = "proxy"
+
+	// GroupHeaderRDN makes X-Auth-Groups the value of each group DN's first
+	// RDN, comma-separated (cn=ops,ou=groups,dc=example,dc=org is "ops").
+	GroupHeaderRDN = "rdn"
+	// GroupHeaderDN makes X-Auth-Groups the full group DNs separated by
+	// ";" (a ";" inside a DN is sent as \3B).
+	GroupHeaderDN = "dn"
 )
 
 // Config is the whole configuration.
@@ -76,6 +83,13 @@ type Auth struct {
 	// ProxyTrustedCIDRs lists the peers whose Remote-User header proxy mode
 	// believes; default 127.0.0.1/32, ::1/128. See TrustedProxies.
 	ProxyTrustedCIDRs []string `mapstructure:"proxy_trusted_cidrs"`
+	// MetricsAllowedCIDRs lists the client addresses that may read
+	// /metrics, written like ProxyTrustedCIDRs; empty (the default) lets
+	// any address read it. See MetricsAllowed.
+	MetricsAllowedCIDRs []string `mapstructure:"metrics_allowed_cidrs"`
+	// GroupHeader says what /auth/v1/verify sends in X-Auth-Groups:
+	// GroupHeaderRDN (the default) or GroupHeaderDN.
+	GroupHeader string `mapstructure:"group_header"`
 	// AdminUsers may manage every user's API keys and revoke anyone's
 	// tokens; default [admin].
 	AdminUsers []string `mapstructure:"admin_users"`
@@ -147,6 +161,7 @@ func Default() Config {
 			APIURL:            "",
 			Enable:            true,
 			ProxyTrustedCIDRs: []string{"127.0.0.1/32", "::1/128"},
+			GroupHeader:       GroupHeaderRDN,
 			AdminUsers:        []string{"admin"},
 			ShutdownDelay:     5,
 		},
@@ -173,8 +188,18 @@ func (a Auth) EffectiveAPIURL() string {
 // (10.0.0.0/8, ::1/128) or a bare address, taken as a single host. Prefixes
 // are returned masked (10.1.2.3/8 becomes 10.0.0.0/8).
 func (a Auth) TrustedProxies() ([]netip.Prefix, error) {
-	out := make([]netip.Prefix, 0, len(a.ProxyTrustedCIDRs))
-	for _, s := range a.ProxyTrustedCIDRs {
+	return parsePrefixes(a.ProxyTrustedCIDRs)
+}
+
+// MetricsAllowed parses MetricsAllowedCIDRs as TrustedProxies parses
+// ProxyTrustedCIDRs. An empty list means any address may read /metrics.
+func (a Auth) MetricsAllowed() ([]netip.Prefix, error) {
+	return parsePrefixes(a.MetricsAllowedCIDRs)
+}
+
+func parsePrefixes(list []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(list))
+	for _, s := range list {
 		p, err := parsePrefix(s)
 		if err != nil {
 			return nil, err

@@ -61,6 +61,7 @@ func TestDefault(t *testing.T) {
 			ServiceTokenTTL:   86400,
 			Enable:            true,
 			ProxyTrustedCIDRs: []string{"127.0.0.1/32", "::1/128"},
+			GroupHeader:       "rdn",
 			AdminUsers:        []string{"admin"},
 			ShutdownDelay:     5,
 		},
@@ -118,6 +119,8 @@ auth:
   enable: false
   debug: true
   proxy_trusted_cidrs: [10.0.0.0/8]
+  metrics_allowed_cidrs: [10.1.0.0/16, 192.0.2.7]
+  group_header: dn
   admin_users: [root, ops]
   service_users: "svc1, svc2"
   allow_origin: [https://ui.example.com]
@@ -137,16 +140,18 @@ database:
 			BackendKwargs: map[string]any{
 				"host": "ldap.example.com", "port": 636, "group_dns": []any{"cn=ops"},
 			},
-			TokenTTL:          3600,
-			ServiceTokenTTL:   7200,
-			APIURL:            "https://st2.example.com/api/",
-			Debug:             true,
-			ProxyTrustedCIDRs: []string{"10.0.0.0/8"},
-			AdminUsers:        []string{"root", "ops"},
-			ServiceUsers:      []string{"svc1", "svc2"},
-			AllowOrigin:       []string{"https://ui.example.com"},
-			AllowedHosts:      []string{"auth.example.com"},
-			ShutdownDelay:     5,
+			TokenTTL:            3600,
+			ServiceTokenTTL:     7200,
+			APIURL:              "https://st2.example.com/api/",
+			Debug:               true,
+			ProxyTrustedCIDRs:   []string{"10.0.0.0/8"},
+			MetricsAllowedCIDRs: []string{"10.1.0.0/16", "192.0.2.7"},
+			GroupHeader:         "dn",
+			AdminUsers:          []string{"root", "ops"},
+			ServiceUsers:        []string{"svc1", "svc2"},
+			AllowOrigin:         []string{"https://ui.example.com"},
+			AllowedHosts:        []string{"auth.example.com"},
+			ShutdownDelay:       5,
 		},
 		API:      config.API{AllowOrigin: []string{"https://other.example.com"}},
 		Database: config.Database{URL: "postgres://gatehouse@127.0.0.1:5432/gatehouse"},
@@ -210,6 +215,7 @@ func TestLoadExamples(t *testing.T) {
 			want.Auth.ServiceUsers = []string{}
 			want.Auth.AllowOrigin = []string{}
 			want.Auth.AllowedHosts = []string{}
+			want.Auth.MetricsAllowedCIDRs = []string{}
 			want.API.AllowOrigin = []string{}
 			if strings.HasSuffix(name, ".ini") {
 				want.Auth.Cert = "/etc/gatehouse/tls/gatehouse.crt"
@@ -308,6 +314,15 @@ func TestLoadINI(t *testing.T) {
 			},
 		},
 		{
+			name: "metrics_allowed_cidrs and group_header",
+			file: "st2.conf",
+			ini:  "[auth]\nmetrics_allowed_cidrs = 10.1.0.0/16, 192.0.2.7\ngroup_header = dn\n",
+			check: func(t *testing.T, c config.Config) {
+				wantStrings(t, "auth.metrics_allowed_cidrs", c.Auth.MetricsAllowedCIDRs, []string{"10.1.0.0/16", "192.0.2.7"})
+				wantString(t, "auth.group_header", c.Auth.GroupHeader, "dn")
+			},
+		},
+		{
 			name: "no inline comments, as in oslo.config",
 			file: "st2.conf",
 			ini:  "[auth]\nbackend = flat_file # not a comment\n",
@@ -399,7 +414,7 @@ func TestBindFlags(t *testing.T) {
 	fs := newFlags(t)
 	want := []string{
 		"admin-users", "allow-origin", "allowed-hosts", "api-url", "backend", "backend-kwargs",
-		"cert", "database-url", "debug", "host", "key", "mode", "port", "proxy-trusted-cidrs",
+		"cert", "database-url", "debug", "host", "key", "metrics-allowed-cidrs", "mode", "port", "proxy-trusted-cidrs",
 		"service-token-ttl", "service-users", "token-ttl", "use-ssl",
 	}
 	var got []string
@@ -461,6 +476,8 @@ func TestEnvWithoutFile(t *testing.T) {
 	t.Setenv("GATEHOUSE_AUTH_BACKEND", "pam")
 	t.Setenv("GATEHOUSE_AUTH_USE_SSL", "yes")
 	t.Setenv("GATEHOUSE_AUTH_PROXY_TRUSTED_CIDRS", "10.0.0.0/8,192.168.0.1")
+	t.Setenv("GATEHOUSE_AUTH_METRICS_ALLOWED_CIDRS", "10.1.0.0/16, ::1")
+	t.Setenv("GATEHOUSE_AUTH_GROUP_HEADER", "dn")
 	t.Setenv("GATEHOUSE_API_ALLOW_ORIGIN", "http://a.example")
 	c := mustLoad(t, "", nil)
 	wantString(t, "auth.backend", c.Auth.Backend, "pam")
@@ -468,6 +485,8 @@ func TestEnvWithoutFile(t *testing.T) {
 		t.Error("auth.use_ssl = false, want true")
 	}
 	wantStrings(t, "auth.proxy_trusted_cidrs", c.Auth.ProxyTrustedCIDRs, []string{"10.0.0.0/8", "192.168.0.1"})
+	wantStrings(t, "auth.metrics_allowed_cidrs", c.Auth.MetricsAllowedCIDRs, []string{"10.1.0.0/16", "::1"})
+	wantString(t, "auth.group_header", c.Auth.GroupHeader, "dn")
 	wantStrings(t, "api.allow_origin", c.API.AllowOrigin, []string{"http://a.example"})
 	if c.Auth.BackendKwargs != nil {
 		t.Errorf("backend_kwargs for pam = %v, want nil (flat_file's default must not leak)", c.Auth.BackendKwargs)
@@ -594,6 +613,25 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	if _, err := (config.Auth{ProxyTrustedCIDRs: []string{"10.0.0.0/33"}}).TrustedProxies(); err == nil {
 		t.Error("TrustedProxies(10.0.0.0/33): no error")
+	}
+}
+
+func TestMetricsAllowed(t *testing.T) {
+	got, err := config.Auth{MetricsAllowedCIDRs: []string{"10.1.2.3/8", "192.0.2.7", "::ffff:10.0.0.1"}}.MetricsAllowed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("10.0.0.1/32"),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("MetricsAllowed = %v, want %v", got, want)
+	}
+	if got, err := (config.Auth{}).MetricsAllowed(); err != nil || len(got) != 0 {
+		t.Errorf("MetricsAllowed of nothing = %v, %v; want empty (anyone)", got, err)
+	}
+	if _, err := (config.Auth{MetricsAllowedCIDRs: []string{"10.0.0.0/33"}}).MetricsAllowed(); err == nil {
+		t.Error("MetricsAllowed(10.0.0.0/33): no error")
 	}
 }
 

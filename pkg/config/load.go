@@ -40,6 +40,7 @@ var flagKeys = []struct {
 	{"key", "auth.key", "TLS private key file (auth.key)"},
 	{"debug", "auth.debug", "debug logging (auth.debug)"},
 	{"proxy-trusted-cidrs", "auth.proxy_trusted_cidrs", "proxies trusted in proxy mode, comma-separated (auth.proxy_trusted_cidrs)"},
+	{"metrics-allowed-cidrs", "auth.metrics_allowed_cidrs", "client addresses that may read /metrics, comma-separated; empty: any (auth.metrics_allowed_cidrs)"},
 	{"admin-users", "auth.admin_users", "administrators, comma-separated (auth.admin_users)"},
 	{"service-users", "auth.service_users", "service accounts, comma-separated (auth.service_users)"},
 	{"allow-origin", "auth.allow_origin", "CORS origins, comma-separated (auth.allow_origin)"},
@@ -50,11 +51,11 @@ var flagKeys = []struct {
 // BindFlags defines on fs one flag per configuration key that makes sense
 // on a command line: --host, --port, --mode, --backend, --backend-kwargs,
 // --token-ttl, --service-token-ttl, --api-url, --use-ssl, --cert, --key,
-// --debug, --proxy-trusted-cidrs, --admin-users, --service-users,
-// --allow-origin, --allowed-hosts and --database-url. Defaults shown in
-// --help are Default()'s. It does not define --config: the file's path is
-// Load's first argument. It panics, like pflag, if fs already has one of
-// these flags.
+// --debug, --proxy-trusted-cidrs, --metrics-allowed-cidrs, --admin-users,
+// --service-users, --allow-origin, --allowed-hosts and --database-url.
+// Defaults shown in --help are Default()'s. It does not define --config:
+// the file's path is Load's first argument. It panics, like pflag, if fs
+// already has one of these flags.
 func BindFlags(fs *pflag.FlagSet) {
 	d := Default()
 	defaults := map[string]any{}

@@ -73,10 +73,12 @@ func (p *problems) addErr(key string, err error) {
 //     URL,
 //   - auth.use_ssl with auth.cert or auth.key missing, unreadable or not a
 //     matching PEM key pair,
-//   - an auth.proxy_trusted_cidrs entry that is neither a CIDR nor an IP,
+//   - an auth.proxy_trusted_cidrs or auth.metrics_allowed_cidrs entry that
+//     is neither a CIDR nor an IP,
 //   - auth.allow_origin / api.allow_origin entries that are not "*" or
 //     scheme://host[:port], auth.allowed_hosts entries that are not
 //     host[:port],
+//   - auth.group_header other than rdn or dn,
 //   - a blank entry in auth.admin_users or auth.service_users,
 //   - database.url that is empty or neither sqlite:PATH nor postgres://….
 //
@@ -136,10 +138,10 @@ func (a Auth) validate(p *problems, knownBackends []string) {
 	if a.UseSSL {
 		a.validateTLS(p)
 	}
-	for _, s := range a.ProxyTrustedCIDRs {
-		if _, err := parsePrefix(s); err != nil {
-			p.addErr("auth.proxy_trusted_cidrs", err)
-		}
+	validateCIDRs(p, "auth.proxy_trusted_cidrs", a.ProxyTrustedCIDRs)
+	validateCIDRs(p, "auth.metrics_allowed_cidrs", a.MetricsAllowedCIDRs)
+	if a.GroupHeader != GroupHeaderRDN && a.GroupHeader != GroupHeaderDN {
+		p.add("auth.group_header", "must be %s or %s, got %q", GroupHeaderRDN, GroupHeaderDN, a.GroupHeader)
 	}
 	validateNames(p, "auth.admin_users", a.AdminUsers)
 	validateNames(p, "auth.service_users", a.ServiceUsers)
@@ -175,6 +177,14 @@ func (a Auth) validateTLS(p *problems) {
 	}
 	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
 		p.addErr("auth.cert", fmt.Errorf("with auth.key %s: %w", a.Key, err))
+	}
+}
+
+func validateCIDRs(p *problems, key string, list []string) {
+	for _, s := range list {
+		if _, err := parsePrefix(s); err != nil {
+			p.addErr(key, err)
+		}
 	}
 }
 

@@ -94,6 +94,12 @@ func TestValidate(t *testing.T) {
 		{name: "api_url ok", modify: func(c *config.Config) { c.Auth.APIURL = "https://st2.example.com/api/" }},
 		{name: "cidr bare address ok", modify: func(c *config.Config) { c.Auth.ProxyTrustedCIDRs = []string{"10.0.0.1", "fd00::/8"} }},
 		{name: "cidr garbage", modify: func(c *config.Config) { c.Auth.ProxyTrustedCIDRs = []string{"localhost"} }, want: []string{`auth.proxy_trusted_cidrs: invalid CIDR "localhost"`}},
+		{name: "metrics cidrs ok", modify: func(c *config.Config) { c.Auth.MetricsAllowedCIDRs = []string{"10.0.0.0/8", "192.0.2.7", "::1/128"} }},
+		{name: "metrics cidr garbage", modify: func(c *config.Config) { c.Auth.MetricsAllowedCIDRs = []string{"10.0.0.0/8", "prometheus"} },
+			want: []string{`auth.metrics_allowed_cidrs: invalid CIDR "prometheus"`}},
+		{name: "group_header dn", modify: func(c *config.Config) { c.Auth.GroupHeader = "dn" }},
+		{name: "group_header unknown", modify: func(c *config.Config) { c.Auth.GroupHeader = "DN" }, want: []string{`auth.group_header: must be rdn or dn, got "DN"`}},
+		{name: "group_header empty", modify: func(c *config.Config) { c.Auth.GroupHeader = "" }, want: []string{`auth.group_header: must be rdn or dn, got ""`}},
 		{name: "blank admin", modify: func(c *config.Config) { c.Auth.AdminUsers = []string{"admin", " "} }, want: []string{"auth.admin_users: contains an empty user name"}},
 		{name: "origins ok", modify: func(c *config.Config) {
 			c.Auth.AllowOrigin = []string{"*", "https://ui.example.com", "http://127.0.0.1:3000/"}

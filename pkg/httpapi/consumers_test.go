@@ -152,7 +152,8 @@ func TestIntrospectCaller(t *testing.T) {
 		{"admin key", map[string]string{"St2-Api-Key": adminKey}, form(tok, ""), 200, ""},
 		{"service by Basic", map[string]string{"Authorization": basic("svc", testUsers["svc"])}, form(tok, ""), 200, ""},
 		{"missing token", asToken(h.tokenFor("svc")), "", 400, "invalid_request"},
-		{"JSON body", map[string]string{"X-Auth-Token": h.tokenFor("svc"), "Content-Type": "application/json"}, `{"token": "x"}`, 400, "invalid_request"},
+		{"JSON body", map[string]string{"X-Auth-Token": h.tokenFor("svc"), "Content-Type": "application/json"}, `{"token": "x"}`, 200, ""},
+		{"text body", map[string]string{"X-Auth-Token": h.tokenFor("svc"), "Content-Type": "text/plain"}, "token=x", 400, "invalid_request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -178,6 +178,14 @@ func FuzzParseTTL(f *testing.F) {
 			}
 			return
 		}
+		if hasDuplicateKeys(body) {
+			// encoding/json keeps the last of two equal keys; the handler
+			// refuses them.
+			if status != http.StatusBadRequest || !strings.HasPrefix(fault, "Failed to parse request body: duplicate key ") {
+				t.Fatalf("body %q repeats a key but the handler answered %d %q", body, status, fault)
+			}
+			return
+		}
 		checkHandlerAgrees(t, body, obj, err, status, fault)
 	})
 }
@@ -283,6 +291,43 @@ func decodeLikeHandler(body []byte) (map[string]any, error) {
 func strictJSONBody(body []byte) bool {
 	trimmed := bytes.Trim(body, " \t\r\n")
 	return len(trimmed) == 0 || (utf8.Valid(body) && json.Valid(trimmed))
+}
+
+// hasDuplicateKeys reports whether an object in body, which must be valid
+// JSON, holds one key twice: a recursive walk, where the handler loops.
+func hasDuplicateKeys(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	dup, _ := walkForDuplicates(dec)
+	return dup
+}
+
+func walkForDuplicates(dec *json.Decoder) (bool, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return false, err
+	}
+	if tok != json.Delim('{') && tok != json.Delim('[') {
+		return false, nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		if tok == json.Delim('{') {
+			k, err := dec.Token()
+			if err != nil {
+				return false, err
+			}
+			if seen[k.(string)] {
+				return true, nil
+			}
+			seen[k.(string)] = true
+		}
+		if dup, err := walkForDuplicates(dec); dup || err != nil {
+			return dup, err
+		}
+	}
+	_, err = dec.Token() // the closing delimiter
+	return false, err
 }
 
 // newFuzzServer is the real API over a real SQLite store, with a backend

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -86,13 +87,64 @@ func (m *metrics) registerPool(ps store.PoolStater) {
 	}, func() float64 { return float64(ps.PoolStats().Waited) }))
 }
 
+// observe counts one request. route must be a route pattern or
+// "unmatched" (see routePattern); the method is bounded here, so that no
+// client can add series by choosing what it sends.
 func (m *metrics) observe(route, method string, status int, d time.Duration) {
+	method = methodLabel(method)
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
 }
 
+// standardMethods are the methods of RFC 9110 and RFC 5789 (PATCH); they
+// are case-sensitive, so "get" is not one of them.
+var standardMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+	http.MethodConnect: true, http.MethodTrace: true,
+}
+
+// methodLabel is the method as a metrics label: a standard method as it
+// is, anything else "other". net/http accepts any token as a method, and
+// every distinct label value would be a new series kept for the life of
+// the process.
+func methodLabel(method string) string {
+	if standardMethods[method] {
+		return method
+	}
+	return "other"
+}
+
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// msgMetricsForbidden is the 403 of /metrics for an address outside
+// Config.MetricsAllowed.
+const msgMetricsForbidden = "Forbidden - metrics are not served to this address."
+
+// metricsGuard serves next only to the client addresses in
+// Config.MetricsAllowed, or to anyone when the list is empty.
+func (s *Server) metricsGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(s.cfg.MetricsAllowed) > 0 && !s.metricsAllowed(s.clientAddr(r)) {
+			s.writeError(w, r, newError(http.StatusForbidden, msgMetricsForbidden))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) metricsAllowed(a netip.Addr) bool {
+	if !a.IsValid() {
+		return false
+	}
+	for _, p := range s.cfg.MetricsAllowed {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func boolFloat(b bool) float64 {

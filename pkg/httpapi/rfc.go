@@ -1,9 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
 	"errors"
-	"mime"
 	"net/http"
+	"net/url"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/authn"
 )
@@ -67,26 +68,57 @@ func (s *Server) privileged(user string) bool {
 	return s.isService(user) || s.isAdmin(user)
 }
 
-// readRFCForm reads the application/x-www-form-urlencoded body of an RFC
-// endpoint (parameters in the query string do not count) and returns the
-// token and its type hint.
+// readRFCForm reads the body of an RFC endpoint and returns the token and
+// its type hint: an application/x-www-form-urlencoded form, as the RFCs
+// say, or a JSON object with the same fields (read as readObject reads
+// JSON, whatever the Content-Type). Parameters in the query string do not
+// count.
 func readRFCForm(r *http.Request) (tok, hint string, err error) {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/x-www-form-urlencoded" {
-		return "", "", badRequest("The body must be application/x-www-form-urlencoded.")
+	raw, err := readBody(r)
+	if err != nil {
+		return "", "", err
 	}
-	if err := r.ParseForm(); err != nil {
-		var maxBytes *http.MaxBytesError
-		if errors.As(err, &maxBytes) {
-			return "", "", err
-		}
+	trimmed := bytes.Trim(raw, jsonSpace)
+	kind := bodyKind(r.Header.Get("Content-Type"))
+	switch {
+	case len(trimmed) > 0 && (looksLikeJSON(trimmed) || kind == kindJSON):
+		tok, hint, err = rfcJSONFields(raw)
+	case kind == kindForm:
+		tok, hint, err = rfcFormFields(raw)
+	default:
+		err = badRequest("The body must be a JSON object or an application/x-www-form-urlencoded form.")
+	}
+	if err == nil && tok == "" {
+		err = badRequest("The token parameter is required.")
+	}
+	return tok, hint, err
+}
+
+func rfcFormFields(raw []byte) (tok, hint string, err error) {
+	q, err := url.ParseQuery(string(raw))
+	if err != nil {
 		return "", "", badRequest("The body is not a valid form.")
 	}
-	tok = r.PostForm.Get("token")
-	if tok == "" {
-		return "", "", badRequest("The token parameter is required.")
+	return q.Get("token"), q.Get("token_type_hint"), nil
+}
+
+func rfcJSONFields(raw []byte) (tok, hint string, err error) {
+	obj, err := decodeJSONObject(raw)
+	if err != nil {
+		return "", "", err
 	}
-	return tok, r.PostForm.Get("token_type_hint"), nil
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"token", &tok}, {"token_type_hint", &hint}} {
+		v := obj[f.name]
+		s, isString := v.(string)
+		if v != nil && !isString {
+			return "", "", badRequest("The %s parameter must be a string.", f.name)
+		}
+		*f.dst = s
+	}
+	return tok, hint, nil
 }
 
 // kindsInHintOrder is the order to look a token up in: the hinted kind

@@ -60,6 +60,14 @@ type Config struct {
 	// TrustedProxies are the peers whose identity and X-Forwarded-For
 	// headers are believed (auth.proxy_trusted_cidrs).
 	TrustedProxies []netip.Prefix
+	// MetricsAllowed, when not empty, are the only client addresses that
+	// may read /metrics (auth.metrics_allowed_cidrs); others get 403. The
+	// address is the one the throttle counts: the peer's, or the first
+	// untrusted X-Forwarded-For hop when the peer is in TrustedProxies.
+	MetricsAllowed []netip.Prefix
+	// GroupHeader is GroupHeaderRDN (the default) or GroupHeaderDN: what
+	// /auth/v1/verify sends in X-Auth-Groups (auth.group_header).
+	GroupHeader string
 	// AllowedOrigins is the CORS allow-list; "*" allows any origin.
 	AllowedOrigins []string
 	// AllowedHosts, when not empty, are the only Host headers served
@@ -115,6 +123,9 @@ func NewServer(cfg Config) *Server {
 	}
 	if cfg.Throttle.ScanWindow <= 0 {
 		cfg.Throttle.ScanWindow = time.Minute
+	}
+	if cfg.GroupHeader != GroupHeaderDN {
+		cfg.GroupHeader = GroupHeaderRDN
 	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
@@ -178,7 +189,7 @@ func (s *Server) routes() chi.Router {
 	r.Delete("/auth/v1/tokens/current", s.handle(s.logout))
 	r.Delete("/auth/v1/users/{user}/tokens", s.handle(s.revokeUserTokens))
 	r.Get("/auth/v1/me", s.handle(s.me))
-	r.Method("GET", "/metrics", s.metrics.handler())
+	r.Method("GET", "/metrics", s.metricsGuard(s.metrics.handler()))
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
 	return r

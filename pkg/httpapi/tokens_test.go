@@ -108,7 +108,7 @@ func TestIssueTokenBadTTL(t *testing.T) {
 		{"form ttl", "application/x-www-form-urlencoded", "ttl=60", "['60'] is not of type 'integer', 'null'"},
 		{"not an object", "application/json", `[1]`, "[1] is not of type 'object'"},
 		{"invalid JSON", "application/json", `{"ttl":`, "Failed to parse request body: invalid JSON"},
-		{"text/plain", "text/plain", `{}`, `Failed to parse request body: Unsupported Content-Type: "text/plain"`},
+		{"text/plain", "text/plain", `ttl=60`, `Failed to parse request body: Unsupported Content-Type: "text/plain"; expected a JSON object or an application/x-www-form-urlencoded form`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

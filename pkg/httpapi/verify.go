@@ -28,9 +28,9 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	groups := groupNames(p.Groups)
+	groups, header := s.verifyGroups(p.Groups)
 	w.Header().Set("X-Auth-User", p.User)
-	w.Header().Set("X-Auth-Groups", strings.Join(groups, ","))
+	w.Header().Set("X-Auth-Groups", header)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{"username": p.User, "groups": groups})
 	return nil
@@ -57,6 +57,57 @@ func forwardedCredential(r *http.Request) (authn.Credential, bool) {
 		}
 	}
 	return authn.ExtractQuery(r.URL.RawQuery)
+}
+
+// The values of Config.GroupHeader (auth.group_header): what verify sends
+// in X-Auth-Groups.
+const (
+	// GroupHeaderRDN sends the value of each group DN's first RDN,
+	// separated by commas: cn=ops,ou=groups,dc=example,dc=org is "ops".
+	// Groups of the same name in two subtrees read the same.
+	GroupHeaderRDN = "rdn"
+	// GroupHeaderDN sends the full DNs separated by ";". A ";" inside a DN
+	// is sent as the RFC 4514 escape \3B, which names the same DN, so
+	// splitting the header on every ";" is always right.
+	GroupHeaderDN = "dn"
+)
+
+// verifyGroups returns the groups verify reports in its body and the value
+// of X-Auth-Groups, as Config.GroupHeader asks.
+func (s *Server) verifyGroups(groups []string) ([]string, string) {
+	if s.cfg.GroupHeader != GroupHeaderDN {
+		names := groupNames(groups)
+		return names, strings.Join(names, ",")
+	}
+	escaped := make([]string, len(groups))
+	for i, g := range groups {
+		escaped[i] = escapeSemicolons(g)
+	}
+	return append([]string{}, groups...), strings.Join(escaped, ";")
+}
+
+// escapeSemicolons writes every ";" of a DN, escaped (\;) or not, as \3B.
+func escapeSemicolons(dn string) string {
+	if !strings.Contains(dn, ";") {
+		return dn
+	}
+	var b strings.Builder
+	for i := 0; i < len(dn); i++ {
+		c := dn[i]
+		switch {
+		case c == '\\' && i+1 < len(dn) && dn[i+1] == ';':
+			b.WriteString(`\3B`)
+			i++
+		case c == '\\' && i+1 < len(dn):
+			b.WriteString(dn[i : i+2])
+			i++
+		case c == ';':
+			b.WriteString(`\3B`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // groupNames shortens group DNs to the value of their first RDN
