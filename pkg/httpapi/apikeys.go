@@ -369,7 +369,8 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) error {
 			action, event = "enabled", auditKeyEnabled
 		}
 		s.metrics.apiKeys.WithLabelValues(action).Inc()
-		s.audit(r, event, outcomeSuccess, k.User, slog.String("key_id", k.ID), slog.String("by", p.User))
+		s.audit(r, event, outcomeSuccess, k.User, slog.String("key_id", k.ID), slog.String("by", p.User),
+			slog.Bool("locked", k.Locked))
 	}
 	writeJSON(w, http.StatusOK, maskedKey(k))
 	return nil
@@ -383,12 +384,34 @@ func (s *Server) applyUpdate(p Principal, k *store.APIKey, b apiKeyBody) error {
 		}
 		k.User = b.user
 	}
-	if b.enabled != nil {
-		k.Enabled = *b.enabled
+	if b.enabled != nil && *b.enabled != k.Enabled {
+		if err := s.setEnabled(p, k, *b.enabled); err != nil {
+			return err
+		}
 	}
 	if b.metadata != nil {
 		k.Metadata = b.metadata
 	}
+	return nil
+}
+
+// msgKeyLocked is the 403 an owner gets for enabling a locked key.
+const msgKeyLocked = "This API key was disabled by an admin, by revocation or by the removal of its user; only an admin may enable it again."
+
+// setEnabled switches k on or off for p. A key an admin disables for
+// another user is locked; a locked key is enabled only by an admin, which
+// unlocks it. Owners may switch their unlocked keys off and on at will.
+func (s *Server) setEnabled(p Principal, k *store.APIKey, on bool) error {
+	admin := s.isAdmin(p.User)
+	switch {
+	case on && admin:
+		k.Locked = false
+	case on && k.Locked:
+		return newError(http.StatusForbidden, msgKeyLocked)
+	case !on && admin && k.User != p.User:
+		k.Locked = true
+	}
+	k.Enabled = on
 	return nil
 }
 

@@ -63,7 +63,7 @@ func (s *Server) revokePrincipal(r *http.Request, p Principal, by, how string) e
 	if err != nil {
 		return err
 	}
-	k.Enabled = false
+	k.Enabled, k.Locked = false, true // RFC 7009 revocation is final: only an admin undoes it
 	err = s.cfg.Store.UpdateAPIKey(ctx, k)
 	s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})
 	if errors.Is(err, store.ErrNotFound) {
