@@ -6,6 +6,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -93,4 +94,38 @@ func (h *harness) revokeAs(caller, tok string) {
 	if r.status != 200 {
 		h.t.Fatalf("revoke: %d %s", r.status, r.body)
 	}
+}
+
+// TestOnlyAdminsImportOrBackdateKeys: key_hash lets a caller choose the key
+// (say sha512("saltnpepper"+"hunter2")) and created_at rewrites history;
+// both are for admins migrating from st2.
+func TestOnlyAdminsImportOrBackdateKeys(t *testing.T) {
+	onEachStore(t, func(t *testing.T, opts ...option) {
+		h := newHarness(t, opts...)
+		joe, admin := h.tokenFor("joe"), h.tokenFor("admin")
+		weak := `"` + strings.Repeat("ab", 64) + `"`
+		tests := []struct {
+			name, caller, body string
+			status             int
+			fault              string
+		}{
+			{"user imports a hash", joe, `{"key_hash": ` + weak + `}`, 403, "Only admins may create an API key with key_hash (st2 import)."},
+			{"user imports for self by name", joe, `{"user": "joe", "key_hash": ` + weak + `}`, 403, "Only admins may create an API key with key_hash (st2 import)."},
+			{"user backdates", joe, `{"created_at": "2001-01-01T00:00:00Z"}`, 403, "Only admins may set created_at of an API key."},
+			{"user empty key_hash and created_at", joe, `{"key_hash": "", "created_at": ""}`, 201, ""},
+			{"admin imports and backdates", admin, `{"key_hash": ` + weak + `, "created_at": "2001-01-01T00:00:00Z"}`, 201, ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := h.do(req{method: "POST", path: "/api/v1/apikeys", header: asToken(tt.caller), body: tt.body})
+				if r.status != tt.status || (tt.fault != "" && r.fault(t) != tt.fault) {
+					t.Fatalf("%d %s", r.status, r.body)
+				}
+			})
+		}
+		r := h.do(req{method: "GET", path: "/api/v1/apikeys?user=joe", header: asToken(admin)})
+		if n := r.header.Get("X-Total-Count"); n != "1" {
+			t.Errorf("joe has %s keys, want only the generated one: %s", n, r.body)
+		}
+	})
 }
