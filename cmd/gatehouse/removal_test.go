@@ -113,6 +113,8 @@ func TestRemovingAUserCutsAccess(t *testing.T) {
 	if code := callBody(t, "PUT", p.URL+"/api/v1/apikeys/"+keyID, body["token"].(string), `{"enabled": true}`); code != 403 {
 		t.Errorf("re-added grace re-enabled her old key: %d", code)
 	}
+	newCLIUser(t, p.URL).fails(`This API key was disabled by an admin, by revocation or by the removal of its user; only an admin may enable it again\.`,
+		"", "apikey", "enable", keyID, "--token", body["token"].(string))
 
 	tok, key = graceCredentials(t, p, "grace-password-2")
 	_, admin := postToken(t, p.URL, "admin", "admin-password")
