@@ -29,6 +29,23 @@ type Backend interface {
 	Authenticate(ctx context.Context, username, password string) (Identity, error)
 }
 
+// RemovalReporter is implemented by backends that keep their own list of
+// users (flat_file) and can therefore tell when a user leaves it. The
+// server asks every few seconds and cuts each removed user off: her tokens
+// are deleted and her API keys disabled and locked, so that putting the name
+// back revives none of them.
+//
+// Only removals are reported: a name that was never in the list (a service
+// account's impersonated user, the owner of a key an admin made) is never
+// reported. Backends that cannot list their users (pam, ldap) do not
+// implement it.
+type RemovalReporter interface {
+	// Removed looks at the user list now, re-reading it if it changed, and
+	// returns the names that have left it since the last call, each once.
+	// It returns promptly, and an error only if ctx is done.
+	Removed(ctx context.Context) ([]string, error)
+}
+
 var (
 	// ErrInvalidCredentials means the user name and password were refused.
 	ErrInvalidCredentials = errors.New("invalid credentials")

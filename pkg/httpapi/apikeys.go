@@ -200,13 +200,17 @@ func (s *Server) newAPIKey(p Principal, b apiKeyBody) (store.APIKey, *string, er
 	if k.User == "" {
 		k.User = p.User
 	}
-	if k.User != p.User && !s.isAdmin(p.User) {
-		return k, nil, newError(http.StatusForbidden, "User %q may not create API keys for user %q.", p.User, k.User)
+	if k.ID != "" && !token.IsID(k.ID) {
+		return k, nil, badRequest("%s is not a valid id: 24 lowercase hex characters expected", pyRepr(k.ID))
+	}
+	if k.KeyHash != "" && !token.IsKeyHash(k.KeyHash) {
+		return k, nil, badRequest("key_hash must be 128 hex characters (sha512)")
+	}
+	if err := s.checkCreateRights(p, k.User, b); err != nil {
+		return k, nil, err
 	}
 	if k.ID == "" {
 		k.ID = token.NewID(now)
-	} else if !token.IsID(k.ID) {
-		return k, nil, badRequest("%s is not a valid id: 24 lowercase hex characters expected", pyRepr(k.ID))
 	}
 	if k.CreatedAt.IsZero() {
 		k.CreatedAt = now
@@ -215,14 +219,37 @@ func (s *Server) newAPIKey(p Principal, b apiKeyBody) (store.APIKey, *string, er
 		k.Metadata = map[string]any{}
 	}
 	if k.KeyHash != "" {
-		if !token.IsKeyHash(k.KeyHash) {
-			return k, nil, badRequest("key_hash must be 128 hex characters (sha512)")
-		}
 		return k, nil, nil
 	}
 	plain := token.NewAPIKey()
 	k.KeyHash = token.HashAPIKey(plain)
 	return k, &plain, nil
+}
+
+// Texts of the 403s that keep key management with admins.
+const (
+	msgImportAdminOnly    = "Only admins may create an API key with key_hash (st2 import)."
+	msgCreatedAtAdminOnly = "Only admins may set created_at of an API key."
+	msgKeyLocked          = "This API key was disabled by an admin, by revocation or by the removal of its user; only an admin may enable it again."
+)
+
+// checkCreateRights refuses what only admins may put in a create body: a
+// key for another user; key_hash, which would let a caller pick a weak key
+// (st2 import is an admin's migration); and created_at, which rewrites
+// history.
+func (s *Server) checkCreateRights(p Principal, owner string, b apiKeyBody) error {
+	if s.isAdmin(p.User) {
+		return nil
+	}
+	switch {
+	case owner != p.User:
+		return newError(http.StatusForbidden, "User %q may not create API keys for user %q.", p.User, owner)
+	case b.keyHash != "":
+		return newError(http.StatusForbidden, msgImportAdminOnly)
+	case !b.createdAt.IsZero():
+		return newError(http.StatusForbidden, msgCreatedAtAdminOnly)
+	}
+	return nil
 }
 
 // listAPIKeys is GET /api/v1/apikeys: the caller's own keys, or everyone's
@@ -369,7 +396,8 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) error {
 			action, event = "enabled", auditKeyEnabled
 		}
 		s.metrics.apiKeys.WithLabelValues(action).Inc()
-		s.audit(r, event, outcomeSuccess, k.User, slog.String("key_id", k.ID), slog.String("by", p.User))
+		s.audit(r, event, outcomeSuccess, k.User, slog.String("key_id", k.ID), slog.String("by", p.User),
+			slog.Bool("locked", k.Locked))
 	}
 	writeJSON(w, http.StatusOK, maskedKey(k))
 	return nil
@@ -383,12 +411,31 @@ func (s *Server) applyUpdate(p Principal, k *store.APIKey, b apiKeyBody) error {
 		}
 		k.User = b.user
 	}
-	if b.enabled != nil {
-		k.Enabled = *b.enabled
+	if b.enabled != nil && *b.enabled != k.Enabled {
+		if err := s.setEnabled(p, k, *b.enabled); err != nil {
+			return err
+		}
 	}
 	if b.metadata != nil {
 		k.Metadata = b.metadata
 	}
+	return nil
+}
+
+// setEnabled switches k on or off for p. A key an admin disables for
+// another user is locked; a locked key is enabled only by an admin, which
+// unlocks it. Owners may switch their unlocked keys off and on at will.
+func (s *Server) setEnabled(p Principal, k *store.APIKey, on bool) error {
+	admin := s.isAdmin(p.User)
+	switch {
+	case on && admin:
+		k.Locked = false
+	case on && k.Locked:
+		return newError(http.StatusForbidden, msgKeyLocked)
+	case !on && admin && k.User != p.User:
+		k.Locked = true
+	}
+	k.Enabled = on
 	return nil
 }
 

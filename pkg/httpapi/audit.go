@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 )
@@ -14,6 +15,7 @@ const (
 	auditKeyEnabled   = "apikey_enabled"
 	auditKeyDisabled  = "apikey_disabled"
 	auditKeyDeleted   = "apikey_deleted"
+	auditUserRemoved  = "user_removed"
 
 	outcomeSuccess     = "success"
 	outcomeInvalid     = "invalid"
@@ -35,4 +37,16 @@ func (s *Server) audit(r *http.Request, event, outcome, user string, attrs ...sl
 		slog.String("request_id", RequestID(r.Context())),
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "audit", append(base, attrs...)...)
+}
+
+// auditBackground writes a security event the server raised by itself,
+// outside any request: it has no client address and no request id.
+func (s *Server) auditBackground(ctx context.Context, event, outcome, user string, attrs ...slog.Attr) {
+	base := []slog.Attr{
+		slog.String("log", "audit"),
+		slog.String("event", event),
+		slog.String("outcome", outcome),
+		slog.String("user", user),
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "audit", append(base, attrs...)...)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
@@ -16,20 +18,19 @@ const (
 )
 
 // Run does the server's background work until ctx is done: it listens for
-// revocations made by other replicas (when the store is shared) and purges
-// expired tokens in small batches.
+// revocations made by other replicas (when the store is shared), cuts off
+// users who left the backend (when it can tell, see
+// backend.RemovalReporter) and purges expired tokens in small batches.
 func (s *Server) Run(ctx context.Context) {
-	done := make(chan struct{})
+	var wg sync.WaitGroup
 	if n, ok := s.cfg.Store.(store.Notifier); ok {
-		go func() {
-			defer close(done)
-			_ = n.Listen(ctx, loggingHandler{s.cache, s.log})
-		}()
-	} else {
-		close(done)
+		wg.Go(func() { _ = n.Listen(ctx, loggingHandler{s.cache, s.log}) })
+	}
+	if rr, ok := s.cfg.Backend.(backend.RemovalReporter); ok {
+		wg.Go(func() { s.removalLoop(ctx, rr) })
 	}
 	s.purgeLoop(ctx)
-	<-done
+	wg.Wait()
 }
 
 func (s *Server) purgeLoop(ctx context.Context) {

@@ -154,6 +154,16 @@ func (c *credCache) removeUser(user string) {
 	}
 }
 
+// removeUserKeys drops every cached API key of user.
+func (c *credCache) removeUserKeys(user string) {
+	c.gen.Add(1)
+	for _, k := range c.entries.Keys() {
+		if e, ok := c.entries.Peek(k); ok && e.key != nil && e.key.User == user {
+			c.entries.Remove(k)
+		}
+	}
+}
+
 // Connected implements store.NotifyHandler: events may have been missed,
 // so start empty, then trust the cache again.
 func (c *credCache) Connected() {

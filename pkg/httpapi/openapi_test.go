@@ -461,8 +461,8 @@ func TestValidateAgainstSpecOnRealResponses(t *testing.T) {
 		{"PUT", "/v1/apikeys/" + string(id[1]), `{"bogus": 1}`, auth, 400},
 		{"PUT", "/v1/apikeys/nope", `{}`, auth, 404},
 		{"GET", "/api/v1/apikeys", "", http.Header{"St2-Api-Key": {string(key[1])}}, 401},
-		{"POST", "/api/v1/apikeys", `{"key_hash":"` + strings.Repeat("ab", 64) + `"}`, auth, 201},
-		{"POST", "/api/v1/apikeys", `{"key_hash":"` + strings.Repeat("ab", 64) + `"}`, auth, 409},
+		{"POST", "/api/v1/apikeys", `{"key_hash":"` + strings.Repeat("ab", 64) + `"}`, auth, 403}, // admins only
+		{"POST", "/api/v1/apikeys", `{"id":"` + string(id[1]) + `"}`, auth, 409},
 		{"POST", "/api/v1/apikeys", `{"user":"ann"}`, auth, 403},
 		{"DELETE", "/api/v1/apikeys/" + string(id[1]), "", auth, 204},
 		{"DELETE", "/api/v1/apikeys/" + string(id[1]), "", auth, 404},

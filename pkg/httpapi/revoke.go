@@ -60,7 +60,7 @@ func (s *Server) revokePrincipal(r *http.Request, p Principal, by, how string) e
 	if err != nil {
 		return err
 	}
-	k.Enabled = false
+	k.Enabled, k.Locked = false, true // RFC 7009 revocation is final: only an admin undoes it
 	err = s.cfg.Store.UpdateAPIKey(ctx, k)
 	s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})
 	if errors.Is(err, store.ErrNotFound) {
@@ -90,7 +90,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 }
 
 // revokeUserTokens is DELETE /auth/v1/users/{user}/tokens: an admin revokes
-// every token of a user.
+// every token of a user and, with ?apikeys=true, disables and locks every
+// API key of the user too.
 func (s *Server) revokeUserTokens(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.authenticate(r)
 	if err != nil {
@@ -103,16 +104,23 @@ func (s *Server) revokeUserTokens(w http.ResponseWriter, r *http.Request) error 
 	if !validUsername(user) {
 		return errNotFound
 	}
-	ctx, cancel := s.storeCtx(r.Context())
-	defer cancel()
-	hashes, err := s.cfg.Store.DeleteUserTokens(ctx, user)
-	s.cache.Event(store.Event{Kind: store.EventUser, Key: user})
+	withKeys := isTrue(r.URL.Query().Get("apikeys"))
+	n, keys, err := s.cutUser(r.Context(), user, withKeys)
+	if n > 0 || err == nil {
+		s.audit(r, auditTokenRevoked, outcomeSuccess, user, slog.String("by", p.User), slog.String("how", "all"),
+			slog.Int("count", n))
+	}
+	for _, k := range keys {
+		s.audit(r, auditKeyDisabled, outcomeSuccess, user, slog.String("key_id", k.ID), slog.String("by", p.User),
+			slog.String("how", "all"))
+	}
 	if err != nil {
 		return err
 	}
-	s.metrics.revoked.Add(float64(len(hashes)))
-	s.audit(r, auditTokenRevoked, outcomeSuccess, user, slog.String("by", p.User), slog.String("how", "all"),
-		slog.Int("count", len(hashes)))
-	writeJSON(w, http.StatusOK, map[string]any{"user": user, "revoked": len(hashes)})
+	out := map[string]any{"user": user, "revoked": n}
+	if withKeys {
+		out["apikeys_disabled"] = len(keys)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -52,6 +52,11 @@ type Config struct {
 	CacheMaxAge time.Duration
 	// PurgeInterval is how often expired tokens are deleted (default 1 min).
 	PurgeInterval time.Duration
+	// RemovalInterval is how often a Backend that is a
+	// backend.RemovalReporter is asked which users left it; their tokens
+	// are then deleted and their API keys disabled and locked (default
+	// DefaultRemovalInterval, 2 s).
+	RemovalInterval time.Duration
 	// BackendName labels login metrics and audit events (e.g. flat_file).
 	BackendName string
 	// Mode is ModeStandalone (default: passwords checked by Backend) or

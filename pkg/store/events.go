@@ -40,7 +40,8 @@ type NotifyHandler interface {
 // Notifier is implemented by stores that several processes share
 // (PostgreSQL). Their TokenStore and APIKeyStore methods publish an Event in
 // the same transaction as each revocation: DeleteToken (EventToken),
-// DeleteUserTokens (EventUser), UpdateAPIKey and DeleteAPIKey (EventAPIKey).
+// DeleteUserTokens (EventUser), UpdateAPIKey and DeleteAPIKey (EventAPIKey),
+// DisableUserAPIKeys (one EventAPIKey per key it changed).
 // A store used by one process only (SQLite) does not implement it; the
 // process invalidates its own cache.
 type Notifier interface {

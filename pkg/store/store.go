@@ -45,6 +45,10 @@ type APIKey struct {
 	Metadata  map[string]any // never nil once read back
 	CreatedAt time.Time      // UTC, microsecond precision
 	Enabled   bool
+	// Locked is set when the key was disabled by an admin, revoked through
+	// RFC 7009 or disabled because its user was removed: only an admin may
+	// enable it again. Enabling by an admin clears it.
+	Locked bool
 }
 
 // TokenStore keeps access tokens.
@@ -83,9 +87,13 @@ type APIKeyStore interface {
 	// ListAPIKeys returns one page of keys ordered by creation time then id,
 	// and the total number of keys matching f (ignoring Limit and Offset).
 	ListAPIKeys(ctx context.Context, f APIKeyFilter) (keys []APIKey, total int, err error)
-	// UpdateAPIKey replaces User, Metadata and Enabled of the key with k.ID;
-	// ID, KeyHash and CreatedAt never change. ErrNotFound if none.
+	// UpdateAPIKey replaces User, Metadata, Enabled and Locked of the key
+	// with k.ID; ID, KeyHash and CreatedAt never change. ErrNotFound if none.
 	UpdateAPIKey(ctx context.Context, k APIKey) error
+	// DisableUserAPIKeys disables and locks every key of user, in one
+	// transaction, and returns the keys it changed as they are now (keys
+	// already disabled and locked are left alone and not returned).
+	DisableUserAPIKeys(ctx context.Context, user string) ([]APIKey, error)
 	// DeleteAPIKey removes the key with that id. ErrNotFound if none.
 	DeleteAPIKey(ctx context.Context, id string) error
 }

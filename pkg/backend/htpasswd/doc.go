@@ -49,6 +49,15 @@
 // rather than serving the users it last saw, until the file can be read
 // again. The failure is logged once. Passwords and hashes are never logged.
 //
+// # Removed users
+//
+// Backend is a backend.RemovalReporter: each load is compared with the
+// previous one, and a name that left the file and stayed out for a second
+// is reported by Removed, once, so that the server can revoke the user's
+// tokens and keys. A name back within that second (a file rewritten in
+// place is briefly truncated) is forgotten; an unreadable file reports
+// nothing.
+//
 // # Editing
 //
 // SetUser and DeleteUser back `gatehouse htpasswd set|delete`: they rewrite

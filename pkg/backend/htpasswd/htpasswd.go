@@ -41,11 +41,19 @@ type Backend struct {
 	checkInterval time.Duration
 	start         time.Time    // origin of lastCheck, for a monotonic clock
 	lastCheck     atomic.Int64 // time.Since(start) of the last look, in ns
-	reloadMu      sync.Mutex   // one reload at a time
+	reloadMu      sync.Mutex   // one reload at a time; guards removals
 	state         atomic.Pointer[state]
+
+	// settle is how long a name must stay missing from the file before it
+	// counts as removed (see Removed).
+	settle   time.Duration
+	removals removals
 }
 
-var _ backend.Backend = (*Backend)(nil)
+var (
+	_ backend.Backend         = (*Backend)(nil)
+	_ backend.RemovalReporter = (*Backend)(nil)
+)
 
 // Factory builds the backend from st2-style backend_kwargs. The only option
 // is file_path (required); any other key is an error naming it.
@@ -73,6 +81,7 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 		log:           log.With("backend", Name, "file", cfg.FilePath),
 		checkInterval: defaultCheckInterval,
 		start:         time.Now(),
+		settle:        defaultSettle,
 	}
 	s := b.load()
 	b.logChange(nil, s)
@@ -80,6 +89,7 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 		return nil, s.err
 	}
 	b.state.Store(s)
+	b.removals.observe(s.table, 0, b.settle)
 	return b, nil
 }
 

@@ -58,22 +58,29 @@ func (b *Backend) due() bool {
 	return elapsed >= b.checkInterval
 }
 
-// refresh stats the file and reloads it if it changed or the last load
-// failed. Concurrent callers wait for the first, then find it not due.
+// refresh looks at the file if a look is due. Concurrent callers wait for
+// the first, then find it not due.
 func (b *Backend) refresh() {
 	b.reloadMu.Lock()
 	defer b.reloadMu.Unlock()
-	if !b.due() {
-		return
+	if b.due() {
+		b.look()
 	}
-	b.lastCheck.Store(int64(time.Since(b.start)))
+}
+
+// look stats the file, reloads it if it changed or the last load failed,
+// and tells the removal tracker what the file holds now. The caller holds
+// reloadMu.
+func (b *Backend) look() {
+	now := time.Since(b.start)
+	b.lastCheck.Store(int64(now))
 	old := b.state.Load()
-	if fi, err := os.Stat(b.path); err == nil && old.err == nil && old.id.same(identify(fi)) {
-		return
+	if fi, err := os.Stat(b.path); err != nil || old.err != nil || !old.id.same(identify(fi)) {
+		next := b.load()
+		b.logChange(old, next)
+		b.state.Store(next)
 	}
-	next := b.load()
-	b.logChange(old, next)
-	b.state.Store(next)
+	b.removals.observe(b.state.Load().table, now, b.settle)
 }
 
 // load reads and parses the file. Size and inode come from the open file

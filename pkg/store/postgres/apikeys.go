@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
-const apiKeyColumns = `id, key_hash, username, metadata, created_at, enabled`
+const apiKeyColumns = `id, key_hash, username, metadata, created_at, enabled, locked`
 
 // CreateAPIKey inserts k. store.ErrAlreadyExists if its ID or KeyHash is
 // taken.
@@ -19,8 +19,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 		return fmt.Errorf("postgres: create api key: %w", err)
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6)`,
-		k.ID, k.KeyHash, k.User, meta, ts(k.CreatedAt), k.Enabled)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		k.ID, k.KeyHash, k.User, meta, ts(k.CreatedAt), k.Enabled, k.Locked)
 	return translate("create api key", err)
 }
 
@@ -70,8 +70,8 @@ func (s *Store) ListAPIKeys(ctx context.Context, f store.APIKeyFilter) ([]store.
 	return keys, total, nil
 }
 
-// UpdateAPIKey replaces User, Metadata and Enabled of the key with k.ID,
-// and publishes store.EventAPIKey for its hash in the same transaction.
+// UpdateAPIKey replaces User, Metadata, Enabled and Locked of the key with
+// k.ID, and publishes store.EventAPIKey for its hash in the same transaction.
 // store.ErrNotFound if none (and nothing is published).
 func (s *Store) UpdateAPIKey(ctx context.Context, k store.APIKey) error {
 	meta, err := encodeMetadata(k.Metadata)
@@ -79,8 +79,34 @@ func (s *Store) UpdateAPIKey(ctx context.Context, k store.APIKey) error {
 		return fmt.Errorf("postgres: update api key: %w", err)
 	}
 	return translate("update api key", s.changeAPIKey(ctx, `UPDATE api_keys
-		SET username = $2, metadata = $3, enabled = $4 WHERE id = $1 RETURNING key_hash`,
-		k.ID, k.User, meta, k.Enabled))
+		SET username = $2, metadata = $3, enabled = $4, locked = $5 WHERE id = $1 RETURNING key_hash`,
+		k.ID, k.User, meta, k.Enabled, k.Locked))
+}
+
+// DisableUserAPIKeys disables and locks every key of user and returns the
+// keys it changed, as they are now. It publishes store.EventAPIKey for each
+// of them in the same transaction, so every replica drops them from its
+// cache; changing nothing publishes nothing.
+func (s *Store) DisableUserAPIKeys(ctx context.Context, user string) ([]store.APIKey, error) {
+	var keys []store.APIKey
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		rows, _ := tx.Query(ctx, `UPDATE api_keys SET enabled = false, locked = true
+			WHERE username = $1 AND (enabled OR NOT locked) RETURNING `+apiKeyColumns, user)
+		keys, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.APIKey, error) { return scanAPIKey(r) })
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := s.publish(ctx, tx, store.Event{Kind: store.EventAPIKey, Key: k.KeyHash}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, translate("disable user api keys", err)
+	}
+	return keys, nil
 }
 
 // DeleteAPIKey removes the key with that id, and publishes
@@ -109,7 +135,7 @@ func scanAPIKey(row pgx.Row) (store.APIKey, error) {
 		k    store.APIKey
 		meta []byte
 	)
-	if err := row.Scan(&k.ID, &k.KeyHash, &k.User, &meta, &k.CreatedAt, &k.Enabled); err != nil {
+	if err := row.Scan(&k.ID, &k.KeyHash, &k.User, &meta, &k.CreatedAt, &k.Enabled, &k.Locked); err != nil {
 		return store.APIKey{}, err
 	}
 	var err error

@@ -12,10 +12,11 @@
 // # Revocation events
 //
 // Store implements store.Notifier. DeleteToken, DeleteUserTokens,
-// UpdateAPIKey and DeleteAPIKey call pg_notify in the transaction of their
-// change, so an event is sent if and only if the change commits; a call
-// that changes nothing (no such token, user without tokens, unknown key)
-// sends nothing. DeleteUserTokens sends one event, not one per token.
+// UpdateAPIKey, DeleteAPIKey and DisableUserAPIKeys call pg_notify in the
+// transaction of their change, so an event is sent if and only if the
+// change commits; a call that changes nothing (no such token, user without
+// tokens, unknown key) sends nothing. DeleteUserTokens sends one event, not
+// one per token; DisableUserAPIKeys one per key it changed.
 //
 // The payload is "<kind>:<key>", kind being a store.EventKind ("token",
 // "apikey", "user") and key a hash or a user name, which may itself hold

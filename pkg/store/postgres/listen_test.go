@@ -219,6 +219,16 @@ func TestNotify(t *testing.T) {
 				return a.UpdateAPIKey(ctx, k)
 			}
 		}},
+		{"DisableUserAPIKeys", func(t *testing.T) (store.Event, func() error) {
+			k := newAPIKey(t, a, "frank")
+			return store.Event{Kind: store.EventAPIKey, Key: k.KeyHash}, func() error {
+				keys, err := a.DisableUserAPIKeys(ctx, "frank")
+				if err == nil && len(keys) != 1 {
+					err = fmt.Errorf("DisableUserAPIKeys changed %d keys, want 1", len(keys))
+				}
+				return err
+			}
+		}},
 		{"DeleteAPIKey", func(t *testing.T) (store.Event, func() error) {
 			k := newAPIKey(t, a, "erin")
 			return store.Event{Kind: store.EventAPIKey, Key: k.KeyHash}, func() error {
@@ -260,6 +270,9 @@ func TestNotifyOnlyChanges(t *testing.T) {
 	}
 	if err := a.DeleteAPIKey(ctx, missing.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("DeleteAPIKey(unknown) = %v", err)
+	}
+	if keys, err := a.DisableUserAPIKeys(ctx, "nobody"); err != nil || len(keys) != 0 {
+		t.Errorf("DisableUserAPIKeys(nobody) = %v, %v", keys, err)
 	}
 	if r.mark() != from {
 		t.Fatalf("got %v", r.since(from))

@@ -8,7 +8,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
-const apiKeyColumns = `id, key_hash, username, metadata, created_at, enabled`
+const apiKeyColumns = `id, key_hash, username, metadata, created_at, enabled, locked`
 
 // CreateAPIKey inserts k. store.ErrAlreadyExists if its ID or KeyHash is
 // taken.
@@ -19,8 +19,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 	}
 	return s.write(ctx, "create api key", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?)`,
-			k.ID, k.KeyHash, k.User, meta, micros(k.CreatedAt), k.Enabled)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			k.ID, k.KeyHash, k.User, meta, micros(k.CreatedAt), k.Enabled, k.Locked)
 		return err
 	})
 }
@@ -85,18 +85,44 @@ func listAPIKeys(ctx context.Context, tx *sql.Tx, where string, args []any, f st
 	return keys, rows.Err()
 }
 
-// UpdateAPIKey replaces User, Metadata and Enabled of the key with k.ID.
-// store.ErrNotFound if none.
+// UpdateAPIKey replaces User, Metadata, Enabled and Locked of the key with
+// k.ID. store.ErrNotFound if none.
 func (s *Store) UpdateAPIKey(ctx context.Context, k store.APIKey) error {
 	meta, err := encodeMetadata(k.Metadata)
 	if err != nil {
 		return fmt.Errorf("sqlite: update api key: %w", err)
 	}
 	return s.write(ctx, "update api key", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET username = ?, metadata = ?, enabled = ?
-			WHERE id = ?`, k.User, meta, k.Enabled, k.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET username = ?, metadata = ?, enabled = ?,
+			locked = ? WHERE id = ?`, k.User, meta, k.Enabled, k.Locked, k.ID)
 		return oneRow(res, err)
 	})
+}
+
+// DisableUserAPIKeys disables and locks every key of user and returns the
+// keys it changed, as they are now.
+func (s *Store) DisableUserAPIKeys(ctx context.Context, user string) ([]store.APIKey, error) {
+	var keys []store.APIKey
+	err := s.write(ctx, "disable user api keys", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE api_keys SET enabled = 0, locked = 1
+			WHERE username = ? AND (enabled = 1 OR locked = 0) RETURNING `+apiKeyColumns, user)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			k, err := scanAPIKey(rows)
+			if err != nil {
+				return err
+			}
+			keys = append(keys, k)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return keys, nil
 }
 
 // DeleteAPIKey removes the key with that id. store.ErrNotFound if none.
@@ -126,7 +152,7 @@ func scanAPIKey(row scanner) (store.APIKey, error) {
 		meta    string
 		created int64
 	)
-	if err := row.Scan(&k.ID, &k.KeyHash, &k.User, &meta, &created, &k.Enabled); err != nil {
+	if err := row.Scan(&k.ID, &k.KeyHash, &k.User, &meta, &created, &k.Enabled, &k.Locked); err != nil {
 		return store.APIKey{}, err
 	}
 	var err error

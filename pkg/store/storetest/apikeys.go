@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -175,4 +176,65 @@ func testDeleteAPIKey(t *testing.T, s store.Store) {
 	wantErr(t, "APIKeyByHash after delete", err, store.ErrNotFound)
 	wantErr(t, "DeleteAPIKey again", s.DeleteAPIKey(ctx, k.ID), store.ErrNotFound)
 	checkList(t, s, store.APIKeyFilter{}, []store.APIKey{other}, 1)
+}
+
+// testAPIKeyLocked: Locked is stored on create, replaced by UpdateAPIKey
+// and read back by every read.
+func testAPIKeyLocked(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	k := newAPIKey("alice", t0)
+	k.Enabled, k.Locked = false, true
+	must(t, "CreateAPIKey", s.CreateAPIKey(ctx, k))
+	got, err := s.APIKeyByHash(ctx, k.KeyHash)
+	must(t, "APIKeyByHash", err)
+	checkAPIKey(t, got, k)
+
+	k.Enabled, k.Locked = true, false
+	must(t, "UpdateAPIKey (unlock)", s.UpdateAPIKey(ctx, k))
+	got, err = s.APIKeyByID(ctx, k.ID)
+	must(t, "APIKeyByID", err)
+	checkAPIKey(t, got, k)
+
+	k.Enabled, k.Locked = false, true
+	must(t, "UpdateAPIKey (lock)", s.UpdateAPIKey(ctx, k))
+	checkList(t, s, store.APIKeyFilter{User: "alice"}, []store.APIKey{k}, 1)
+}
+
+// testDisableUserAPIKeys: every key of the user ends disabled and locked,
+// whatever it was before; other users' keys are untouched; only the keys
+// that changed are returned, so a second call returns none.
+func testDisableUserAPIKeys(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	keys := createKeys(t, s, "alice", "bob", "alice", "alice", "alice")
+	keys[2].Enabled = false // disabled by alice herself
+	keys[3].Enabled, keys[3].Locked = false, true
+	keys[4].Locked = true // enabled and locked: not made by Gatehouse, still covered
+	for _, k := range keys[2:] {
+		must(t, "UpdateAPIKey", s.UpdateAPIKey(ctx, k))
+	}
+
+	got, err := s.DisableUserAPIKeys(ctx, "alice")
+	must(t, "DisableUserAPIKeys", err)
+	want := []store.APIKey{keys[0], keys[2], keys[4]}
+	for i := range want {
+		want[i].Enabled, want[i].Locked = false, true
+	}
+	slices.SortFunc(got, func(a, b store.APIKey) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	if len(got) != len(want) {
+		t.Fatalf("DisableUserAPIKeys returned %d keys, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range got {
+		checkAPIKey(t, got[i], want[i])
+	}
+	checkList(t, s, store.APIKeyFilter{User: "alice"}, []store.APIKey{want[0], want[1], keys[3], want[2]}, 4)
+	checkList(t, s, store.APIKeyFilter{User: "bob"}, []store.APIKey{keys[1]}, 1)
+
+	got, err = s.DisableUserAPIKeys(ctx, "alice")
+	if err != nil || len(got) != 0 {
+		t.Errorf("DisableUserAPIKeys again = %v, %v; want none, nil", got, err)
+	}
+	got, err = s.DisableUserAPIKeys(ctx, "nobody")
+	if err != nil || len(got) != 0 {
+		t.Errorf("DisableUserAPIKeys(nobody) = %v, %v; want none, nil", got, err)
+	}
 }

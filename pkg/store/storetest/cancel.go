@@ -31,6 +31,7 @@ func testCancelledContext(t *testing.T, s store.Store) {
 		"ListAPIKeys":        func() error { _, _, err := s.ListAPIKeys(ctx, store.APIKeyFilter{}); return err },
 		"UpdateAPIKey":       func() error { return s.UpdateAPIKey(ctx, key) },
 		"DeleteAPIKey":       func() error { return s.DeleteAPIKey(ctx, key.ID) },
+		"DisableUserAPIKeys": func() error { _, err := s.DisableUserAPIKeys(ctx, "alice"); return err },
 		"Ping":               func() error { return s.Ping(ctx) },
 		"CountFailures":      func() error { _, err := s.CountFailures(ctx, []string{"k"}, t0); return err },
 		"RecordFailures":     func() error { _, err := s.RecordFailures(ctx, []string{"k"}, t0, t0); return err },

@@ -31,6 +31,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpdateAPIKey", testUpdateAPIKey},
 		{"UpdateAPIKeyUnknown", testUpdateAPIKeyUnknown},
 		{"DeleteAPIKey", testDeleteAPIKey},
+		{"APIKeyLocked", testAPIKeyLocked},
+		{"DisableUserAPIKeys", testDisableUserAPIKeys},
 		{"Ping", testPing},
 		{"ThrottleCounts", testThrottleCounts},
 		{"ThrottleClearAndPurge", testThrottleClearAndPurge},
