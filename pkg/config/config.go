@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/store/storeopen"
 )
 
 // Defaults shared by Default, the flags and the documentation.
@@ -265,25 +267,12 @@ func (c Config) AllowedOrigins() []string {
 	return out
 }
 
-// Database drivers returned by Database.Driver.
-const (
-	DriverSQLite   = "sqlite"
-	DriverPostgres = "postgres"
-)
-
-// Driver returns DriverSQLite for sqlite:… URLs, DriverPostgres for
-// postgres://… and postgresql://… URLs, and "" for anything else.
+// Driver returns the name of the store driver that serves the URL's
+// scheme (storeopen's registry: "sqlite", "postgres"), or "" for none.
 func (d Database) Driver() string {
-	u := strings.TrimSpace(d.URL)
-	switch {
-	case hasPrefixFold(u, "sqlite:"):
-		return DriverSQLite
-	case hasPrefixFold(u, "postgres://"), hasPrefixFold(u, "postgresql://"):
-		return DriverPostgres
+	drv, err := storeopen.Lookup(strings.TrimSpace(d.URL))
+	if err != nil {
+		return ""
 	}
-	return ""
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+	return drv.Name
 }

@@ -2,7 +2,6 @@ package config
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -11,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/store/storeopen"
 )
 
 // FieldError is one problem with one configuration key.
@@ -262,32 +263,12 @@ func isDNSName(s string) bool {
 	return true
 }
 
+// validate asks the store registry, which opens the database later, so
+// that config and the stores read URLs with one grammar.
 func (d Database) validate(p *problems) {
-	u := strings.TrimSpace(d.URL)
-	switch d.Driver() {
-	case DriverSQLite:
-		path := strings.TrimPrefix(u[len("sqlite:"):], "//")
-		if path == "" {
-			p.add("database.url", "sqlite: URL has no path (want sqlite:RELATIVE/PATH or sqlite:///ABSOLUTE/PATH)")
-		}
-	case DriverPostgres:
-		if _, err := url.Parse(u); err != nil {
-			var uerr *url.Error
-			if errors.As(err, &uerr) {
-				err = uerr.Err // url.Error repeats the URL, password and all
-			}
-			p.add("database.url", "invalid postgres URL: %v", err)
-		}
-	default:
-		if u == "" {
-			p.add("database.url", "must not be empty")
-			return
-		}
-		scheme, _, ok := strings.Cut(u, ":")
-		if !ok {
-			scheme = ""
-		}
-		p.add("database.url", "unsupported scheme %q (want sqlite:PATH or postgres://…)", scheme)
+	if err := storeopen.Check(strings.TrimSpace(d.URL)); err != nil {
+		msg := strings.TrimPrefix(err.Error(), storeopen.ErrUnsupported.Error()+": ")
+		p.add("database.url", "%s", msg)
 	}
 }
 

@@ -2,8 +2,10 @@ package storeopen_test
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,7 +86,7 @@ func TestOpenSQLite(t *testing.T) {
 func TestMigrateSQLite(t *testing.T) {
 	url := "sqlite://" + filepath.Join(t.TempDir(), "gatehouse.db")
 	for range 2 {
-		if err := storeopen.Migrate(t.Context(), url); err != nil {
+		if err := migrate(t, url); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -92,7 +94,7 @@ func TestMigrateSQLite(t *testing.T) {
 
 func TestOpenPostgres(t *testing.T) {
 	url := pgtest.URL(t)
-	if err := storeopen.Migrate(t.Context(), url); err != nil {
+	if err := migrate(t, url); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []string{url, "postgresql" + strings.TrimPrefix(url, "postgres")} {
@@ -115,5 +117,54 @@ func checkWorks(t *testing.T, s store.Store) {
 	}
 	if _, err := s.TokenByHash(t.Context(), "x"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("TokenByHash: %v, want ErrNotFound", err)
+	}
+}
+
+// migrate opens the store at url, which applies its migrations, and closes
+// it, as "gatehouse migrate" does.
+func migrate(t *testing.T, url string) error {
+	t.Helper()
+	s, err := storeopen.Open(t.Context(), url)
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}
+
+// TestDriversShareOneSchemaHistory: every store applies the same list of
+// migrations, so a feature never lands on one store only.
+func TestDriversShareOneSchemaHistory(t *testing.T) {
+	var first []string
+	for i, d := range storeopen.Drivers() {
+		names, err := fs.Glob(d.Migrations(), "*.sql")
+		if err != nil || len(names) == 0 {
+			t.Fatalf("%s: migrations %v, %v", d.Name, names, err)
+		}
+		if i == 0 {
+			first = names
+			continue
+		}
+		if !slices.Equal(names, first) {
+			t.Errorf("%s migrations %v, %s has %v", d.Name, names, storeopen.Drivers()[0].Name, first)
+		}
+	}
+}
+
+// TestCheckIsOpensGrammar: Check (what config validates with) and Open
+// agree on every URL: one grammar.
+func TestCheckIsOpensGrammar(t *testing.T) {
+	for _, url := range []string{"", "SQLITE:x", "sqlite://host/db", "sqlite:x?mode=ro", "sqlite:", "postgres:foo",
+		"mysql://u:secret@h/db", "postgres://%zz", "sqlite:" + filepath.Join(t.TempDir(), "ok.db")} {
+		checkErr := storeopen.Check(url)
+		s, openErr := storeopen.Open(t.Context(), url)
+		if s != nil {
+			s.Close()
+		}
+		if (checkErr == nil) != (openErr == nil) {
+			t.Errorf("%q: Check %v, Open %v", url, checkErr, openErr)
+		}
+		if checkErr != nil && strings.Contains(checkErr.Error(), "secret") {
+			t.Errorf("%q: Check echoes the password: %v", url, checkErr)
+		}
 	}
 }

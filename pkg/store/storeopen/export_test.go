@@ -1,0 +1,4 @@
+package storeopen
+
+// SQLitePath is sqlitePath, for the tests.
+var SQLitePath = sqlitePath
