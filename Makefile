@@ -22,6 +22,8 @@ run: build
 
 vet:
 	$(GO) vet -tags '$(TAGS)' ./...
+	@# go.mod and go.sum must say exactly what the code imports.
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'" >&2; exit 1; }
 
 test: vet
 	TAGS='$(TAGS)' scripts/test.sh
