@@ -83,6 +83,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	if err != nil {
 		return err
 	}
+	defer closeBackend(b, log)
 	st, err := openStore(ctx, cfg.Database.URL)
 	if err != nil {
 		return err

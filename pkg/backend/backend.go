@@ -8,6 +8,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"unicode/utf8"
 )
 
 // Identity is who a backend says the user is.
@@ -73,4 +74,20 @@ func FoldName(b Backend, username string) string {
 		return f.FoldName(username)
 	}
 	return username
+}
+
+// PlainName reports whether name could be a user name at all: not empty,
+// valid UTF-8, with no control characters (NUL, CR, LF, C1…). Backends
+// that hand names to a directory or to C refuse other names before any
+// lookup, so that "alice\n" or "alice\x00x" is never matched to alice.
+func PlainName(name string) bool {
+	if name == "" || !utf8.ValidString(name) {
+		return false
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return false
+		}
+	}
+	return true
 }

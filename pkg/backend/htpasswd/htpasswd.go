@@ -98,8 +98,8 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 //
 // It returns ErrInvalidCredentials, unwrapped, for a wrong password, an
 // unknown user, an entry whose hash cannot be used and an empty password;
-// ErrUnavailable (wrapped) when the file cannot be read; and ctx.Err()
-// (wrapped) if ctx is done before the hashing starts. Identity.Username is
+// ErrUnavailable (wrapped) when the file cannot be read, and wrapped with
+// ctx.Err() if ctx is done before the hashing starts. Identity.Username is
 // username; Groups is nil.
 func (b *Backend) Authenticate(ctx context.Context, username, password string) (backend.Identity, error) {
 	s := b.current()
@@ -107,7 +107,7 @@ func (b *Backend) Authenticate(ctx context.Context, username, password string) (
 		return backend.Identity{}, s.err
 	}
 	if err := ctx.Err(); err != nil {
-		return backend.Identity{}, fmt.Errorf("htpasswd: %w", err)
+		return backend.Identity{}, fmt.Errorf("htpasswd: %w: %w", backend.ErrUnavailable, err)
 	}
 	if !s.table.check(username, password) {
 		return backend.Identity{}, backend.ErrInvalidCredentials

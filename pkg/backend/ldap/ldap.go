@@ -111,7 +111,7 @@ type user struct {
 // Identity.Username is the user's id_attr value as the directory stores
 // it (so "ALICE" logs in as "alice"); Groups are all the user's group DNs.
 func (b *Backend) Authenticate(ctx context.Context, username, password string) (backend.Identity, error) {
-	if password == "" || username == "" {
+	if password == "" || !backend.PlainName(username) {
 		return backend.Identity{}, backend.ErrInvalidCredentials
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, b.s.timeout, b.timeoutErr)

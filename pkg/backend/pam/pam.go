@@ -112,14 +112,15 @@ func (b *Backend) checkServiceFile() error {
 // over-long password or a NUL byte, which never reach libpam. It returns an
 // error wrapping backend.ErrBusy when no slot frees up within queue_timeout,
 // one wrapping backend.ErrUnavailable and the pam.Error when the PAM stack
-// fails, and one wrapping ctx.Err() when ctx is done first. Identity.Username
+// fails, and one wrapping both backend.ErrUnavailable and ctx.Err() when
+// ctx is done first. Identity.Username
 // is PAM_USER after the transaction; Groups is nil.
 func (b *Backend) Authenticate(ctx context.Context, username, password string) (backend.Identity, error) {
 	if !acceptable(username, password) {
 		return backend.Identity{}, backend.ErrInvalidCredentials
 	}
 	if err := ctx.Err(); err != nil {
-		return backend.Identity{}, fmt.Errorf("pam: %w", err)
+		return backend.Identity{}, fmt.Errorf("pam: %w: %w", backend.ErrUnavailable, err)
 	}
 	if err := b.slots.acquire(ctx); err != nil {
 		return backend.Identity{}, err
@@ -135,7 +136,7 @@ func (b *Backend) Authenticate(ctx context.Context, username, password string) (
 	case <-ctx.Done():
 		// The C call cannot be interrupted; it finishes on its own thread
 		// and frees the slot then. Its result is dropped.
-		return backend.Identity{}, fmt.Errorf("pam: transaction abandoned: %w", ctx.Err())
+		return backend.Identity{}, fmt.Errorf("pam: transaction abandoned: %w: %w", backend.ErrUnavailable, ctx.Err())
 	}
 }
 

@@ -22,7 +22,8 @@ func newSlots(n int, wait time.Duration) *slots {
 }
 
 // acquire takes a slot. It returns an error wrapping backend.ErrBusy if
-// none is free within s.wait, or ctx's error if ctx is done first.
+// none is free within s.wait, or one wrapping backend.ErrUnavailable and
+// ctx.Err() if ctx is done first.
 func (s *slots) acquire(ctx context.Context) error {
 	select {
 	case s.ch <- struct{}{}:
@@ -40,7 +41,7 @@ func (s *slots) acquire(ctx context.Context) error {
 	case <-t.C:
 		return s.busy()
 	case <-ctx.Done():
-		return fmt.Errorf("pam: waiting for a free slot: %w", ctx.Err())
+		return fmt.Errorf("pam: waiting for a free slot: %w: %w", backend.ErrUnavailable, ctx.Err())
 	}
 }
 
