@@ -181,6 +181,11 @@ func (cfg Config) validate() (settings, error) {
 	bad := func(option, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{option}, args...)...))
 	}
+	keep := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	s := settings{
 		bindDN:         cfg.BindDN,
 		bindPassword:   cfg.BindPassword,
@@ -189,6 +194,28 @@ func (cfg Config) validate() (settings, error) {
 		idAttr:         cfg.IDAttr,
 		chaseReferrals: cfg.ChaseReferrals,
 	}
+	cfg.validateQuery(&s, bad, keep)
+	var err error
+	if cfg.UseSSL && cfg.UseTLS {
+		bad("use_ssl", "SSL and TLS cannot be both true.")
+	}
+	s.endpoints, err = parseHosts(cfg.Host, cfg.Port, cfg.UseSSL, cfg.UseTLS)
+	keep(err)
+	s.secure = cfg.UseSSL || cfg.UseTLS
+	s.tls, err = tlsConfig(cfg.CACert)
+	keep(err)
+	s.timeout, err = seconds("network_timeout", cfg.NetworkTimeout, false)
+	keep(err)
+	cfg.validateCache(&s, bad, keep)
+	if len(errs) > 0 {
+		return s, errors.Join(errs...)
+	}
+	return s, nil
+}
+
+// validateQuery checks what the user and group searches need: the bind
+// credentials, base OUs, scope, groups and patterns.
+func (cfg Config) validateQuery(s *settings, bad func(option, format string, args ...any), keep func(error)) {
 	if cfg.BindDN == "" {
 		bad("bind_dn", "Bind DN to query the LDAP server is not provided.")
 	}
@@ -212,51 +239,34 @@ func (cfg Config) validate() (settings, error) {
 		bad("group_dns", "One or more user groups must be specified.")
 	} else {
 		rules, err := parseGroupRules(cfg.GroupDNs, cfg.GroupDNsCheck)
-		if err != nil {
-			errs = append(errs, err)
-		}
+		keep(err)
 		s.rules = rules
 	}
-	if cfg.UseSSL && cfg.UseTLS {
-		bad("use_ssl", "SSL and TLS cannot be both true.")
-	}
 	var err error
-	if s.endpoints, err = parseHosts(cfg.Host, cfg.Port, cfg.UseSSL, cfg.UseTLS); err != nil {
-		errs = append(errs, err)
-	}
-	s.secure = cfg.UseSSL || cfg.UseTLS
-	if s.tls, err = tlsConfig(cfg.CACert); err != nil {
-		errs = append(errs, err)
-	}
-	if s.accountPattern, err = accountPattern(cfg.AccountPattern, s.idAttr); err != nil {
-		errs = append(errs, err)
-	}
+	s.accountPattern, err = accountPattern(cfg.AccountPattern, s.idAttr)
+	keep(err)
 	s.groupPattern = cfg.GroupPattern
 	if s.groupPattern == "" {
 		s.groupPattern = DefaultGroupPattern
 	}
-	if err := checkPattern("group_pattern", s.groupPattern, "user_dn", "username"); err != nil {
-		errs = append(errs, err)
+	keep(checkPattern("group_pattern", s.groupPattern, "user_dn", "username"))
+}
+
+// validateCache checks the group cache settings.
+func (cfg Config) validateCache(s *settings, bad func(option, format string, args ...any), keep func(error)) {
+	if !cfg.CacheUserGroupsResponse {
+		return
 	}
-	if s.timeout, err = seconds("network_timeout", cfg.NetworkTimeout, false); err != nil {
-		errs = append(errs, err)
+	var err error
+	s.cacheTTL, err = seconds("cache_user_groups_cache_ttl", cfg.CacheUserGroupsCacheTTL, true)
+	keep(err)
+	s.cacheSize = cfg.CacheUserGroupsCacheMaxSize
+	if s.cacheSize < 0 {
+		bad("cache_user_groups_cache_max_size", "must not be negative (got %d)", s.cacheSize)
 	}
-	if cfg.CacheUserGroupsResponse {
-		if s.cacheTTL, err = seconds("cache_user_groups_cache_ttl", cfg.CacheUserGroupsCacheTTL, true); err != nil {
-			errs = append(errs, err)
-		}
-		s.cacheSize = cfg.CacheUserGroupsCacheMaxSize
-		if s.cacheSize < 0 {
-			bad("cache_user_groups_cache_max_size", "must not be negative (got %d)", s.cacheSize)
-		}
-		if s.cacheSize <= 0 {
-			s.cacheTTL = 0
-		}
+	if s.cacheSize <= 0 {
+		s.cacheTTL = 0
 	}
-	if len(errs) > 0 {
-		return s, errors.Join(errs...)
-	}
-	return s, nil
 }
 
 // seconds converts a number of seconds from the configuration.
