@@ -110,6 +110,7 @@ type Store interface {
 	TokenStore
 	APIKeyStore
 	ThrottleStore
+	UserStore
 	// Ping checks that the database answers. It is cheap enough for every
 	// health check.
 	Ping(ctx context.Context) error
