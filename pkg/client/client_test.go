@@ -111,6 +111,65 @@ func TestCache(t *testing.T) {
 	}
 }
 
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for v, want := range map[string]time.Duration{
+		"898": 898 * time.Second, "": 0, "-1": 0, "soon": 0, "0": 0,
+		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
+		now.Add(-time.Hour).Format(http.TimeFormat):       0,
+	} {
+		if got := retryAfter(http.Header{"Retry-After": {v}}, now); got != want {
+			t.Errorf("%q: %v, want %v", v, got, want)
+		}
+	}
+}
+
+// TestRFCCallsAndAPIKeysURL checks that introspect and revoke send a form
+// body with the client's credential, that a 429 carries Retry-After, and
+// that APIKeysURL sends the API key calls where st2 sends them.
+func TestRFCCallsAndAPIKeysURL(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		got = append(got, r.Method+" "+r.URL.Path+" "+r.Header.Get("Content-Type")+" "+r.PostForm.Get("token")+" "+r.Header.Get("X-Auth-Token"))
+		switch r.URL.Path {
+		case "/auth/v1/introspect":
+			w.Write([]byte(`{"active": true, "username": "joe", "token_type": "access_token", "exp": 1900000000}`))
+		case "/auth/v1/tokens":
+			w.Header().Set("Retry-After", "898")
+			w.WriteHeader(429)
+			w.Write([]byte(`{"faultstring": "Too many failed attempts. Try again later."}`))
+		case "/st2/api/v1/apikeys":
+			w.Write([]byte(`[]`))
+		default:
+			w.Write([]byte(`{}`))
+		}
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	c, _ := New(srv.URL, Options{APIKeysURL: srv.URL + "/st2/api/v1/"})
+	c.Token = "tok"
+	if in, err := c.Introspect(ctx, "other"); err != nil || !in.Active || in.Username != "joe" || in.Exp != 1900000000 {
+		t.Fatalf("%v %+v", err, in)
+	}
+	if err := c.Revoke(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListAPIKeys(ctx, ListOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Login(ctx, "joe", "pw", 0)
+	if StatusOf(err) != 429 || RetryAfterOf(err) != 898*time.Second {
+		t.Fatalf("%v %v", err, RetryAfterOf(err))
+	}
+	form := "application/x-www-form-urlencoded"
+	want := []string{"POST /auth/v1/introspect " + form + " other tok", "POST /auth/v1/revoke " + form + " other tok",
+		"GET /st2/api/v1/apikeys   tok", "POST /auth/v1/tokens   "}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestErrors(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
