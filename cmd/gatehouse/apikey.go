@@ -24,8 +24,9 @@ func newAPIKeyCommand() *cobra.Command {
 /apikeys routes.
 
 The credential is, first found: --token, --api-key, the cached token of --as
-USER, $` + envToken + `, $` + envAPIKey + `, the cached token of the user of the
-last 'gatehouse login'.`,
+USER, $` + envToken + `, $` + envAPIKey + `, $` + envST2Token + `, $` + envST2APIKey + `,
+the cached token of the user of the last 'gatehouse login' to the server, the
+[credentials] of a settings file (docs/CLI.md).`,
 	}
 	addServerFlags(cmd.PersistentFlags())
 	addCredentialFlags(cmd)

@@ -159,7 +159,9 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"token", "revoke"}, `missing token or API key \("-": read it from stdin\); .*`},
 		{[]string{"htpasswd", "set"}, `missing user name; usage: gatehouse htpasswd set USER \[flags\]`},
 		{[]string{"htpasswd", "delete"}, `missing user name; .*`},
+		{[]string{"login"}, `missing user name; usage: gatehouse login \[USER\] \[flags\]`},
 		{[]string{"apikey", "get", "a", "b"}, `unexpected argument "b"; usage: gatehouse apikey get ID_OR_KEY \[flags\]`},
+		{[]string{"logout", "a", "b"}, `unexpected argument "b" after USER; .*`},
 	} {
 		u.fails(tc.want, "", tc.args...)
 	}
