@@ -17,8 +17,10 @@ all: build
 build:
 	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
 
+# A local run stops at the first Ctrl-C: no auth.shutdown_delay drain (5 s
+# by default, for load balancers), unless the environment asks for one.
 run: build
-	./$(BIN) serve
+	GATEHOUSE_AUTH_SHUTDOWN_DELAY=$${GATEHOUSE_AUTH_SHUTDOWN_DELAY:-0} ./$(BIN) serve
 
 vet:
 	$(GO) vet -tags '$(TAGS)' ./...

@@ -204,7 +204,7 @@ func run(ctx context.Context, srv *http.Server, ln net.Listener, api *httpapi.Se
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", slog.Duration("drain", drain))
+	log.Info("shutting down; a second signal exits at once", slog.Duration("drain", drain))
 	api.StartDraining()
 	if drain > 0 {
 		t := time.NewTimer(drain)

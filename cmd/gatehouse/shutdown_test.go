@@ -1,0 +1,48 @@
+package main_test
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSecondSignalExitsAtOnce (issue 17, item 8): Ctrl-C starts the
+// drain of auth.shutdown_delay; a second Ctrl-C exits at once with 130.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	t.Parallel()
+	p := startGatehouse(t, t.TempDir(), []string{"GATEHOUSE_AUTH_SHUTDOWN_DELAY=5"}, "serve", "--port", "0")
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, p, `"msg":"shutting down`)
+	start := time.Now()
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := p.cmd.Wait()
+	var exit *exec.ExitError
+	if took := time.Since(start); !errors.As(err, &exit) || exit.ExitCode() != 130 || took > 2*time.Second {
+		t.Fatalf("second SIGINT: %v after %s; stderr:\n%s", err, took, p.Stderr())
+	}
+	if !strings.Contains(p.Stderr(), "gatehouse: second SIGINT: exiting now\n") {
+		t.Errorf("no word of the second signal:\n%s", p.Stderr())
+	}
+}
+
+// TestCtrlCWithoutDelay (issue 17, item 8): with the delay at 0, as make
+// run sets it, an idle server stops at the first Ctrl-C, at once and with
+// status 0.
+func TestCtrlCWithoutDelay(t *testing.T) {
+	t.Parallel()
+	p := startGatehouse(t, t.TempDir(), nil, "serve", "--port", "0")
+	start := time.Now()
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("SIGINT: %v after %s; stderr:\n%s", err, time.Since(start), p.Stderr())
+	}
+}
