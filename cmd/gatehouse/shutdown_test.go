@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -44,5 +45,29 @@ func TestCtrlCWithoutDelay(t *testing.T) {
 	}
 	if err := p.cmd.Wait(); err != nil || time.Since(start) > 2*time.Second {
 		t.Fatalf("SIGINT: %v after %s; stderr:\n%s", err, time.Since(start), p.Stderr())
+	}
+}
+
+// TestLogDurationsInMilliseconds (issue 17, item 8): the access log gives
+// "duration_ms" as a float, never slog's raw nanoseconds.
+func TestLogDurationsInMilliseconds(t *testing.T) {
+	t.Parallel()
+	p := startGatehouse(t, t.TempDir(), nil, "serve", "--port", "0")
+	if code, _ := postToken(t, p.URL, "nobody", "x"); code != 401 {
+		t.Fatalf("POST /auth/v1/tokens: %d", code)
+	}
+	waitFor(t, p, `"msg":"request"`)
+	line := regexp.MustCompile(`(?m)^.*"msg":"request".*$`).FindString(p.Stderr())
+	if !regexp.MustCompile(`"duration_ms":\d+(\.\d+)?(e-\d+)?,`).MatchString(line) || strings.Contains(line, `"duration":`) {
+		t.Fatalf("access log line: %s", line)
+	}
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p.Stderr(), `"drain_ms":0}`) {
+		t.Fatalf("no drain_ms in the shutdown line:\n%s", p.Stderr())
 	}
 }
