@@ -71,3 +71,29 @@ func TestLogDurationsInMilliseconds(t *testing.T) {
 		t.Fatalf("no drain_ms in the shutdown line:\n%s", p.Stderr())
 	}
 }
+
+// TestMakeRun (issue 17, items 8 and 9): make run says what it builds and
+// where it serves, and runs without the drain delay so Ctrl-C is instant.
+func TestMakeRun(t *testing.T) {
+	t.Parallel()
+	mk, err := exec.LookPath("make")
+	if err != nil {
+		requireIntegration(t, "make is not installed")
+		return
+	}
+	cmd := exec.CommandContext(t.Context(), mk, "-n", "run")
+	cmd.Dir = "../.."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n run: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		`echo "building bin/gatehouse (the first build downloads modules and takes a few minutes)..."`,
+		`echo "starting bin/gatehouse serve on http://${GATEHOUSE_AUTH_HOST:-127.0.0.1}:${GATEHOUSE_AUTH_PORT:-9100}`,
+		"GATEHOUSE_AUTH_SHUTDOWN_DELAY=${GATEHOUSE_AUTH_SHUTDOWN_DELAY:-0} ./bin/gatehouse serve\n",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("make -n run lacks %q:\n%s", want, out)
+		}
+	}
+}
