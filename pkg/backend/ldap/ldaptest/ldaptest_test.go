@@ -1,6 +1,8 @@
 package ldaptest
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/internal/testproc"
@@ -17,5 +19,20 @@ func TestStopEndsSlapd(t *testing.T) {
 	s.Stop()
 	if testproc.Alive(pgid) {
 		t.Fatalf("slapd's process group %d is still alive after Stop", pgid)
+	}
+}
+
+// TestCertificatesArePrivateToTheRun (issue 17, item 11): the CA and
+// certificates scripts/ldap-up.sh makes are in a directory of the run's
+// own, not the fixed folder under the system temp directory that every
+// run once shared.
+func TestCertificatesArePrivateToTheRun(t *testing.T) {
+	st, err := readSettings()
+	if err != nil {
+		unavailable(t, "%v", err)
+	}
+	shared := filepath.Join(os.TempDir(), "gatehouse-ldap", "certs")
+	if filepath.Clean(st.certs) == shared {
+		t.Fatalf("GATEHOUSE_TEST_LDAP_CERTS is the shared %s", shared)
 	}
 }
