@@ -1,9 +1,11 @@
 package main_test
 
 import (
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -222,5 +224,32 @@ func TestCLIOldCacheLayout(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, old)); err == nil {
 			t.Errorf("%s is still there", old)
 		}
+	}
+}
+
+// TestCLISettingsFile (issue 17, item 6): login --cacert is remembered
+// with its absolute path, and a damaged settings file is reported by line,
+// never by quoting it (it may hold a password).
+func TestCLISettingsFile(t *testing.T) {
+	t.Parallel()
+	p, password := cliServer(t)
+	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(tlsSrv.Close)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "ca.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw})))
+	u := newCLIUser(t, "")
+	cmd := exec.Command(binary, "login", "admin", "-p", password, "--url", p.URL, "--cacert", "ca.pem")
+	cmd.Dir, cmd.Env = dir, u.env
+	out, err := cmd.CombinedOutput()
+	config := filepath.Join(u.config, "gatehouse", "config")
+	if err != nil || !strings.Contains(string(out), "Remembered url = "+p.URL+", cacert = "+filepath.Join(dir, "ca.pem")+" in "+config+".\n") {
+		t.Fatalf("login --cacert: %v\n%s", err, out)
+	}
+	u.ok("", "whoami") // reads the file, CA file included
+
+	u.write(".st2/config", "[credentials]\nusername = admin\npassword hunter2\n")
+	line := u.fails(`.*/\.st2/config: not a valid INI file \(ini line 3\)`, "", "whoami")
+	if strings.Contains(line, "hunter2") {
+		t.Fatalf("the password was printed: %s", line)
 	}
 }

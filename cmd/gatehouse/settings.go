@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 
 	"github.com/spf13/cobra"
 
@@ -172,10 +173,15 @@ func readINIFile(path string) (map[string]map[string]string, error) {
 	}
 	sections, err := config.ParseINI(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		// The parser quotes the bad line, which may hold a password: say
+		// only where it is.
+		where := iniLineRe.FindString(err.Error())
+		return nil, &explained{msg: fmt.Sprintf("%s: not a valid INI file (%s)", path, where), err: err}
 	}
 	return sections, nil
 }
+
+var iniLineRe = regexp.MustCompile(`^ini line \d+`)
 
 // openCache is the token cache, with any cache of the first layout (one
 // server for all) moved into the per-server one.

@@ -20,7 +20,7 @@ const newConfigHeader = `# Gatehouse client settings (see docs/CLI.md). 'gatehou
 // file) given with --url (and --cacert), so that later commands use them
 // without the flags. It says so on w.
 func rememberServer(s settings, w io.Writer) error {
-	changed := false
+	var changed []string
 	for _, kv := range []struct {
 		key string
 		set setting
@@ -37,10 +37,13 @@ func rememberServer(s settings, w io.Writer) error {
 		if err := setINIValue(s.configPath, "general", kv.key, value); err != nil {
 			return err
 		}
-		changed = true
+		changed = append(changed, kv.key+" = "+value)
 	}
-	if changed {
+	switch {
+	case len(changed) == 1 && strings.HasPrefix(changed[0], "url = "):
 		fmt.Fprintf(w, "Remembered %s as the server in %s.\n", s.url.value, s.configPath)
+	case len(changed) > 0:
+		fmt.Fprintf(w, "Remembered %s in %s.\n", strings.Join(changed, ", "), s.configPath)
 	}
 	return nil
 }
