@@ -14,11 +14,20 @@ BENCHTIME ?= 2s
 
 all: build
 
+# The first build on a cold machine downloads modules and then compiles
+# for a few minutes (SQLite, PostgreSQL and LDAP drivers) without a word:
+# say so first.
 build:
+	@echo "building $(BIN) (the first build downloads modules and takes a few minutes)..."
 	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
 
+# A local run stops at the first Ctrl-C: no auth.shutdown_delay drain (5 s
+# by default, for load balancers), unless the environment asks for one.
+RUN_HOST = $${GATEHOUSE_AUTH_HOST:-127.0.0.1}
+RUN_PORT = $${GATEHOUSE_AUTH_PORT:-9100}
 run: build
-	./$(BIN) serve
+	@echo "starting $(BIN) serve on http://$(RUN_HOST):$(RUN_PORT) (data in ./data; Ctrl-C stops it)"
+	GATEHOUSE_AUTH_SHUTDOWN_DELAY=$${GATEHOUSE_AUTH_SHUTDOWN_DELAY:-0} ./$(BIN) serve
 
 vet:
 	$(GO) vet -tags '$(TAGS)' ./...

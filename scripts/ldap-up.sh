@@ -9,6 +9,7 @@
 #   GATEHOUSE_TEST_LDAP_SCHEMA    OpenLDAP's schema directory
 #   GATEHOUSE_TEST_LDAP_MODULES   where back_mdb.so lives ("" if built in)
 #   GATEHOUSE_TEST_LDAP_LDIF      scripts/testdata/ldap (config template, LDIF)
+#   GATEHOUSE_TEST_LDAP_STATE     the state directory below, for removing it
 #
 # The Go tests start their own private slapd instances from these
 # (pkg/backend/ldap/ldaptest), so that stopping or freezing one never
@@ -21,10 +22,13 @@
 #                                 developer on 127.0.0.1:3389 (ldap://) and
 #                                 :3636 (ldaps://); ports from
 #                                 GATEHOUSE_LDAP_PORT / GATEHOUSE_LDAPS_PORT
-#   scripts/ldap-up.sh --stop     stop that slapd
+#   GATEHOUSE_LDAP_STATE=DIR scripts/ldap-up.sh --stop
+#                                 stop that slapd (DIR as --serve printed it)
 #
-# State (certificates, the served instance) lives in $GATEHOUSE_LDAP_STATE,
-# default ${TMPDIR:-/tmp}/gatehouse-ldap.
+# State (certificates, the served instance) lives in $GATEHOUSE_LDAP_STATE
+# when it is set (scripts/lib.sh's setup_parts sets it to a directory of its
+# run's own and removes it at the end); otherwise in a new directory made by
+# mktemp -d under ${TMPDIR:-/tmp}, never one shared by every run.
 #
 # On a machine without slapd, it installs Debian's slapd and ldap-utils (as
 # root, or through sudo). The package starts a system slapd on port 389;
@@ -33,8 +37,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LDIF_DIR="$ROOT/scripts/testdata/ldap"
-STATE=${GATEHOUSE_LDAP_STATE:-${TMPDIR:-/tmp}/gatehouse-ldap}
-CERTS="$STATE/certs"
+STATE=${GATEHOUSE_LDAP_STATE:-}
 SERVE_PORT=${GATEHOUSE_LDAP_PORT:-3389}
 SERVE_TLS_PORT=${GATEHOUSE_LDAPS_PORT:-3636}
 BASE_DN="dc=example,dc=org"
@@ -188,12 +191,17 @@ case "${1:-}" in
 *) die "usage: $0 [--serve|--stop]" ;;
 esac
 
-mkdir -p "$STATE"
 if [ "$mode" = stop ]; then
+	[ -n "$STATE" ] || die "set GATEHOUSE_LDAP_STATE to the directory --serve printed"
 	stop "$STATE/serve"
 	say "stopped"
 	exit 0
 fi
+if [ -z "$STATE" ]; then
+	STATE=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-ldap.XXXXXX")
+fi
+mkdir -p "$STATE"
+CERTS="$STATE/certs"
 
 SLAPD=$(find_slapd || true)
 if [ -z "$SLAPD" ] || ! command -v ldapsearch >/dev/null 2>&1; then
@@ -211,7 +219,7 @@ if [ "$mode" = serve ]; then
 	render "$STATE/serve"
 	start "$STATE/serve" "$SERVE_PORT" "$SERVE_TLS_PORT"
 	check "$STATE/serve" "$SERVE_TLS_PORT" || { stop "$STATE/serve"; die "slapd did not come up (log above)"; }
-	say "slapd serves ldap://127.0.0.1:$SERVE_PORT and ldaps://127.0.0.1:$SERVE_TLS_PORT (log: $STATE/serve/slapd.log; stop: $0 --stop)"
+	say "slapd serves ldap://127.0.0.1:$SERVE_PORT and ldaps://127.0.0.1:$SERVE_TLS_PORT (log: $STATE/serve/slapd.log; stop: GATEHOUSE_LDAP_STATE=$STATE $0 --stop)"
 	say "service account $SERVICE_DN / $SERVICE_PW; users alice, bob, ... with password <user>-password"
 	echo "GATEHOUSE_TEST_LDAP_URL=ldap://127.0.0.1:$SERVE_PORT"
 	echo "GATEHOUSE_TEST_LDAPS_URL=ldaps://127.0.0.1:$SERVE_TLS_PORT"
@@ -233,3 +241,4 @@ echo "GATEHOUSE_TEST_LDAP_CERTS=$CERTS"
 echo "GATEHOUSE_TEST_LDAP_SCHEMA=$SCHEMA_DIR"
 echo "GATEHOUSE_TEST_LDAP_MODULES=$MODULES_DIR"
 echo "GATEHOUSE_TEST_LDAP_LDIF=$LDIF_DIR"
+echo "GATEHOUSE_TEST_LDAP_STATE=$STATE"

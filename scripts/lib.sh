@@ -16,13 +16,31 @@ setup() {
 	rm -f "$out"
 }
 
-# setup_parts prepares every real part the tests and benchmarks use.
+# setup_parts prepares every real part the tests and benchmarks use. What
+# the parts keep for the run (the LDAP test CA and certificates) goes into
+# a directory of this run's own (mktemp -d), never a fixed path shared by
+# every run, and is removed when the calling shell exits: setup_parts sets
+# an EXIT trap for that, unless GATEHOUSE_LDAP_STATE names a directory the
+# caller keeps.
 setup_parts() {
 	local part
 	setup scripts/postgres-up.sh
+	if [ -z "${GATEHOUSE_LDAP_STATE:-}" ]; then
+		GATEHOUSE_LDAP_STATE=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-ldap.XXXXXX")
+		export GATEHOUSE_LDAP_STATE
+		PARTS_RUN_DIR=$GATEHOUSE_LDAP_STATE
+		trap cleanup_parts EXIT
+	fi
 	for part in scripts/ldap-up.sh scripts/pam-up.sh; do
 		if [ -x "$part" ]; then setup "$part"; fi
 	done
+}
+
+# cleanup_parts removes the run's own directory that setup_parts made.
+cleanup_parts() {
+	if [ -n "${PARTS_RUN_DIR:-}" ]; then
+		rm -rf "$PARTS_RUN_DIR"
+	fi
 }
 
 # reliability_setup WORK: what make faults and make soak both need. Builds

@@ -24,8 +24,9 @@ func newAPIKeyCommand() *cobra.Command {
 /apikeys routes.
 
 The credential is, first found: --token, --api-key, the cached token of --as
-USER, $` + envToken + `, $` + envAPIKey + `, the cached token of the user of the
-last 'gatehouse login'.`,
+USER, $` + envToken + `, $` + envAPIKey + `, $` + envST2Token + `, $` + envST2APIKey + `,
+the cached token of the user of the last 'gatehouse login' to the server, the
+[credentials] of a settings file (docs/CLI.md).`,
 	}
 	addServerFlags(cmd.PersistentFlags())
 	addCredentialFlags(cmd)
@@ -51,13 +52,22 @@ last 'gatehouse login'.`,
 	list.Flags().Int("offset", 0, "skip this many keys")
 	list.Flags().Bool("show-secrets", false, "show key_hash and uid (admins; the export format apikey import reads)")
 
-	get := &cobra.Command{Use: "get ID_OR_KEY", Short: "Show an API key", Args: cobra.ExactArgs(1), RunE: apikeyGet}
-	enable := &cobra.Command{Use: "enable ID_OR_KEY", Short: "Enable an API key", Args: cobra.ExactArgs(1),
+	keyArg := requiredArg("API key id or key")
+	get := &cobra.Command{Use: "get ID_OR_KEY", Short: "Show an API key", Args: keyArg, RunE: apikeyGet}
+	enable := &cobra.Command{Use: "enable ID_OR_KEY", Short: "Enable an API key", Args: keyArg,
 		RunE: func(cmd *cobra.Command, args []string) error { return apikeySetEnabled(cmd, args[0], true) }}
-	disable := &cobra.Command{Use: "disable ID_OR_KEY", Short: "Disable an API key: the server refuses it until enabled", Args: cobra.ExactArgs(1),
+	disable := &cobra.Command{Use: "disable ID_OR_KEY", Short: "Disable an API key: the server refuses it until enabled", Args: keyArg,
 		RunE: func(cmd *cobra.Command, args []string) error { return apikeySetEnabled(cmd, args[0], false) }}
-	del := &cobra.Command{Use: "delete ID_OR_KEY", Short: "Delete an API key", Args: cobra.ExactArgs(1), RunE: apikeyDelete}
-	imp := &cobra.Command{
+	del := &cobra.Command{Use: "delete ID_OR_KEY", Short: "Delete an API key", Args: keyArg, RunE: apikeyDelete}
+	for _, c := range []*cobra.Command{create, list, get, enable, disable} {
+		addOutputFlags(c)
+	}
+	cmd.AddCommand(create, list, get, enable, disable, del, newAPIKeyImportCommand())
+	return cmd
+}
+
+func newAPIKeyImportCommand() *cobra.Command {
+	return &cobra.Command{
 		Use:   "import FILE",
 		Short: "Import API keys exported from StackStorm (st2 apikey list -j --show-secrets)",
 		Long: `Import API keys exported from StackStorm with
@@ -69,19 +79,9 @@ enabled; a single object is accepted too; FILE "-" is stdin). Each key is
 created with its key_hash, id and created_at, so the keys that integrations
 already hold keep working. Keys the server already has are reported and
 skipped. Keys of other users need an admin.`,
-		Args: cobra.ExactArgs(1),
+		Args: requiredArg(`file to import ("-": stdin)`),
 		RunE: apikeyImport,
 	}
-	for _, c := range []*cobra.Command{create, list, get, enable, disable} {
-		c.Flags().BoolP("json", "j", false, "print the server's JSON")
-	}
-	cmd.AddCommand(create, list, get, enable, disable, del, imp)
-	return cmd
-}
-
-func wantJSON(cmd *cobra.Command) bool {
-	j, _ := cmd.Flags().GetBool("json")
-	return j
 }
 
 func apikeyCreate(cmd *cobra.Command, _ []string) error {
@@ -109,8 +109,8 @@ func apikeyCreate(cmd *cobra.Command, _ []string) error {
 		_, err := fmt.Fprintln(out, key)
 		return err
 	}
-	if wantJSON(cmd) {
-		return printJSON(out, k.Raw)
+	if o := outputOf(cmd); o.custom() {
+		return o.print(out, k.Raw)
 	}
 	if err := printFields(out, append(keyFields(k), [2]string{"key", key})); err != nil {
 		return err
@@ -137,8 +137,8 @@ func apikeyList(cmd *cobra.Command, _ []string) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), "Note: showing %d of %d API keys; use --limit and --offset for more.\n", len(page.Keys), page.Total)
 	}
 	out := cmd.OutOrStdout()
-	if wantJSON(cmd) {
-		return printJSON(out, page.Raw)
+	if o := outputOf(cmd); o.custom() {
+		return o.print(out, page.Raw)
 	}
 	if len(page.Keys) == 0 {
 		_, err := fmt.Fprintln(out, "No API keys.")
@@ -210,8 +210,8 @@ func apikeyDelete(cmd *cobra.Command, args []string) error {
 }
 
 func printKey(cmd *cobra.Command, k client.APIKey) error {
-	if wantJSON(cmd) {
-		return printJSON(cmd.OutOrStdout(), k.Raw)
+	if o := outputOf(cmd); o.custom() {
+		return o.print(cmd.OutOrStdout(), k.Raw)
 	}
 	return printFields(cmd.OutOrStdout(), keyFields(k))
 }

@@ -29,7 +29,13 @@ const (
 // and returns it with the password of its admin user.
 func cliServer(t *testing.T) (*process, string) {
 	t.Helper()
-	p := startGatehouse(t, t.TempDir(), nil, "serve", "--port", "0")
+	return cliServerEnv(t, nil)
+}
+
+// cliServerEnv is cliServer with extra environment for the server.
+func cliServerEnv(t *testing.T, env []string) (*process, string) {
+	t.Helper()
+	p := startGatehouse(t, t.TempDir(), env, "serve", "--port", "0")
 	m := firstRunRe.FindStringSubmatch(p.Stderr())
 	if m == nil {
 		t.Fatalf("no first-run password on stderr:\n%s", p.Stderr())
@@ -41,19 +47,27 @@ func cliServer(t *testing.T) (*process, string) {
 // directory, and a server URL in GATEHOUSE_URL.
 type cliUser struct {
 	t      *testing.T
+	home   string
 	config string // XDG_CONFIG_HOME
+	url    string // the server the cache files are looked up for
 	env    []string
 }
 
+// newCLIUser is a user with GATEHOUSE_URL set to url; with url "" it is
+// not set.
 func newCLIUser(t *testing.T, url string) *cliUser {
 	home := t.TempDir()
-	u := &cliUser{t: t, config: filepath.Join(home, ".config")}
+	u := &cliUser{t: t, home: home, config: filepath.Join(home, ".config"), url: url}
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GATEHOUSE_") && !strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "XDG_CONFIG_HOME=") {
+		if !strings.HasPrefix(kv, "GATEHOUSE_") && !strings.HasPrefix(kv, "ST2_") &&
+			!strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "XDG_CONFIG_HOME=") {
 			u.env = append(u.env, kv)
 		}
 	}
-	u.env = append(u.env, "HOME="+home, "XDG_CONFIG_HOME="+u.config, "GATEHOUSE_URL="+url)
+	u.env = append(u.env, "HOME="+home, "XDG_CONFIG_HOME="+u.config)
+	if url != "" {
+		u.env = append(u.env, "GATEHOUSE_URL="+url)
+	}
 	return u
 }
 
@@ -104,8 +118,28 @@ func (u *cliUser) fails(want, stdin string, args ...string) string {
 	return line
 }
 
+// cacheFile is where user's token from u.url is cached.
 func (u *cliUser) cacheFile(user string) string {
-	return filepath.Join(u.config, "gatehouse", "token-"+user)
+	return u.serverCacheFile(u.url, user)
+}
+
+// serverCacheFile is where user's token from server is cached:
+// servers/SERVER/token-USER, each with bytes outside [A-Za-z0-9._@+-]
+// written %XX.
+func (u *cliUser) serverCacheFile(server, user string) string {
+	return filepath.Join(u.config, "gatehouse", "servers", escapeName(server), "token-"+escapeName(user))
+}
+
+func escapeName(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._@+-", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }
 
 type cachedToken struct {
@@ -187,13 +221,20 @@ func TestCLILogin(t *testing.T) {
 	if code, who := whoami(t, p.URL, "X-Auth-Token", first.Token); code != 200 || who != "admin" {
 		t.Fatalf("cached token: %d %s", code, who)
 	}
-	if cur, _ := os.ReadFile(filepath.Join(u.config, "gatehouse", "current-user")); string(cur) != "admin\n" {
+	if cur, _ := os.ReadFile(filepath.Join(filepath.Dir(u.cacheFile("admin")), "current-user")); string(cur) != "admin\n" {
 		t.Fatalf("current-user: %q", cur)
 	}
 
-	// A second login reuses the cached token: a wrong password does not
-	// matter because it is never sent.
-	out := u.ok("", "login", "admin", "-p", "wrong-password")
+	// A password is always checked by the server, as st2 login does, even
+	// while a good token is cached: from -p, and from stdin.
+	u.fails(`login failed: Invalid or missing credentials`, "", "login", "admin", "-p", "wrong-password")
+	u.fails(`login failed: Invalid or missing credentials`, "wrong-password\n", "login", "admin")
+	u.fails(`empty password`, "\n", "login", "admin")
+	if u.cached("admin").Token != first.Token {
+		t.Fatal("a failed login changed the cache")
+	}
+	// Only a login with no password at all (stdin empty) reuses it.
+	out := u.ok("", "login", "admin")
 	if !strings.HasPrefix(out, "Logged in as admin; the cached token expires at ") || u.cached("admin").Token != first.Token {
 		t.Fatalf("second login did not reuse the cache: %q", out)
 	}
@@ -215,6 +256,7 @@ func TestCLILogin(t *testing.T) {
 	}
 	u.fails(`the server refused your token for admin \(Unauthorized\); run: gatehouse login admin`, "", "apikey", "list")
 	u.fails(`login failed: Invalid or missing credentials`, "", "login", "admin", "-p", "wrong-password")
+	u.fails(`no password: pass --password, give it as one line on stdin, or run on a terminal`, "", "login", "admin")
 	u.ok(password+"\n", "login", "admin")
 	third := u.cached("admin")
 
@@ -229,7 +271,7 @@ func TestCLILogin(t *testing.T) {
 		t.Fatalf("token after logout: %d %s", code, msg)
 	}
 	u.fails(`not logged in; run: gatehouse login USER .*`, "", "apikey", "list")
-	u.fails(`not logged in`, "", "logout")
+	u.fails(`not logged in to `+regexp.QuoteMeta(p.URL), "", "logout")
 }
 
 func callDelete(t *testing.T, url, tok string) (int, string) {
@@ -368,7 +410,7 @@ func TestCLIAPIKeys(t *testing.T) {
 	// Other credentials: a key, and a token in the environment.
 	u.ok("", "apikey", "list", "--api-key", key)
 	if r := u.run("", []string{"GATEHOUSE_TOKEN=" + u.cached("admin").Token}, "apikey", "get", id, "--as", "nobody"); r.code != 1 ||
-		!strings.Contains(r.stderr, "not logged in as nobody; run: gatehouse login nobody") {
+		!strings.Contains(r.stderr, "not logged in as nobody to "+p.URL+"; run: gatehouse login nobody") {
 		t.Fatalf("--as must win over GATEHOUSE_TOKEN: %+v", r)
 	}
 	if r := u.run("", []string{"GATEHOUSE_TOKEN=0123456789abcdef0123456789abcdef"}, "apikey", "list"); r.code != 1 || r.stderr != "gatehouse: Unauthorized\n" {

@@ -19,17 +19,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/client"
 )
 
-// The environment the client commands read; flags win over it.
-const (
-	envURL    = "GATEHOUSE_URL"
-	envCACert = "GATEHOUSE_CACERT"
-	envToken  = "GATEHOUSE_TOKEN"
-	envAPIKey = "GATEHOUSE_API_KEY"
-)
-
 // addServerFlags adds the flags that say where the server is.
 func addServerFlags(fs *pflag.FlagSet) {
-	fs.String("url", "", "server URL (env "+envURL+"; default "+client.DefaultURL+")")
+	fs.String("url", "", "server URL (env "+envURL+" or "+envST2Auth+"; default: the settings file, else "+client.DefaultURL+")")
 	fs.String("cacert", "", "PEM file of CA certificates to trust for an https URL (env "+envCACert+")")
 }
 
@@ -37,97 +29,125 @@ func addServerFlags(fs *pflag.FlagSet) {
 // command that needs one.
 func addCredentialFlags(cmd *cobra.Command) {
 	fs := cmd.PersistentFlags()
-	fs.String("token", "", "authenticate with this token (env "+envToken+")")
-	fs.String("api-key", "", "authenticate with this API key (env "+envAPIKey+")")
-	fs.String("as", "", "authenticate with the cached token of this user (default: the user of the last login)")
+	fs.String("token", "", "authenticate with this token (env "+envToken+" or "+envST2Token+")")
+	fs.String("api-key", "", "authenticate with this API key (env "+envAPIKey+" or "+envST2APIKey+")")
+	fs.String("as", "", "authenticate with the cached token of this user (default: the user of the last login to the server)")
 	cmd.MarkFlagsMutuallyExclusive("token", "api-key", "as")
-}
-
-// flagOrEnv is the flag's value when set, else the environment's.
-func flagOrEnv(cmd *cobra.Command, flag, env string) string {
-	if v, _ := cmd.Flags().GetString(flag); v != "" {
-		return v
-	}
-	return os.Getenv(env)
-}
-
-// newClient is a client of the server named by --url, GATEHOUSE_URL or the
-// default, with no credential yet.
-func newClient(cmd *cobra.Command) (*client.Client, error) {
-	url := flagOrEnv(cmd, "url", envURL)
-	if url == "" {
-		url = client.DefaultURL
-	}
-	return client.New(url, client.Options{
-		CACertFile: flagOrEnv(cmd, "cacert", envCACert),
-		UserAgent:  "gatehouse-cli/" + version,
-	})
 }
 
 // session is a client with the credential a command runs with.
 type session struct {
 	*client.Client
-	cmd *cobra.Command
+	cmd      *cobra.Command
+	settings settings
 	// user is set when the credential is user's cached token.
 	user   string
 	expiry time.Time
 }
 
+// credentialEnv are the variables that carry a credential, in order.
+var credentialEnv = []struct {
+	name   string
+	apiKey bool
+}{{envToken, false}, {envAPIKey, true}, {envST2Token, false}, {envST2APIKey, true}}
+
 // openSession picks the credential, first found: --token, --api-key, the
-// cached token of --as, GATEHOUSE_TOKEN, GATEHOUSE_API_KEY, the cached
-// token of the current user (the last one who logged in). Flags win over
-// the environment, which wins over the cache.
+// cached token of --as, GATEHOUSE_TOKEN, GATEHOUSE_API_KEY, ST2_AUTH_TOKEN,
+// ST2_API_KEY, the cached token of the server's current user (the last one
+// who logged in there), else of the [credentials] user of a settings file,
+// logging in with its password when there is no good cached token.
 func openSession(cmd *cobra.Command) (*session, error) {
-	c, err := newClient(cmd)
+	st, err := loadSettings(cmd)
 	if err != nil {
 		return nil, err
 	}
-	s := &session{Client: c, cmd: cmd}
+	c, err := st.newClient()
+	if err != nil {
+		return nil, err
+	}
+	s := &session{Client: c, cmd: cmd, settings: st}
 	flag := func(name string) string { v, _ := cmd.Flags().GetString(name); return v }
 	switch {
 	case flag("token") != "":
 		c.Token = flag("token")
+		return s, nil
 	case flag("api-key") != "":
 		c.APIKey = flag("api-key")
+		return s, nil
 	case flag("as") != "":
 		return s, s.useCache(flag("as"))
-	case os.Getenv(envToken) != "":
-		c.Token = os.Getenv(envToken)
-	case os.Getenv(envAPIKey) != "":
-		c.APIKey = os.Getenv(envAPIKey)
-	default:
-		cache, err := client.DefaultCache()
-		if err != nil {
-			return nil, err
-		}
-		user, err := cache.CurrentUser()
-		if errors.Is(err, client.ErrNotCached) {
-			return nil, errors.New("not logged in; run: gatehouse login USER (or set " + envToken + " or " + envAPIKey + ")")
-		}
-		if err != nil {
-			return nil, err
-		}
-		return s, s.useCache(user)
 	}
-	return s, nil
+	for _, e := range credentialEnv {
+		v := os.Getenv(e.name)
+		if v == "" {
+			continue
+		}
+		if e.apiKey {
+			c.APIKey = v
+		} else {
+			c.Token = v
+		}
+		return s, nil
+	}
+	return s, s.useDefaultUser()
 }
 
-// useCache makes user's cached token the credential, if it is there, for
-// this server, and not expired.
-func (s *session) useCache(user string) error {
-	cache, err := client.DefaultCache()
+// useDefaultUser uses the cached token of the server's current user, else
+// that of the settings' [credentials] user, logging in with its password
+// when it has none that is good.
+func (s *session) useDefaultUser() error {
+	cache, err := openCache()
 	if err != nil {
 		return err
 	}
-	t, err := cache.Load(user)
+	user, err := cache.CurrentUser(s.URL())
+	switch {
+	case errors.Is(err, client.ErrNotCached) && s.settings.user != "":
+		user = s.settings.user
+	case errors.Is(err, client.ErrNotCached):
+		return errors.New("not logged in; run: gatehouse login USER (or set " + envToken + " or " + envAPIKey + ")")
+	case err != nil:
+		return err
+	}
+	err = s.useCache(user)
+	if err != nil && user == s.settings.user && s.settings.password != "" {
+		return s.loginWithSettings(cache)
+	}
+	return err
+}
+
+// loginWithSettings gets and caches a token with the user name and
+// password of a settings file's [credentials], as st2's CLI does.
+func (s *session) loginWithSettings(cache client.Cache) error {
+	tok, err := s.Login(s.cmd.Context(), s.settings.user, s.settings.password, 0)
+	if err != nil {
+		return loginFailed(err)
+	}
+	t := client.NewCachedToken(tok, s.URL())
+	t.User = s.settings.user
+	if err := cache.Save(t); err != nil {
+		return err
+	}
+	if err := cache.SetCurrentUser(s.URL(), t.User); err != nil {
+		return err
+	}
+	s.Token, s.user, s.expiry = t.Token, t.User, t.ExpiresAt()
+	return nil
+}
+
+// useCache makes user's cached token from this server the credential, if
+// it is there and not expired.
+func (s *session) useCache(user string) error {
+	cache, err := openCache()
+	if err != nil {
+		return err
+	}
+	t, err := cache.Load(s.URL(), user)
 	switch {
 	case errors.Is(err, client.ErrNotCached):
-		return fmt.Errorf("not logged in as %s; run: %s", user, s.loginHint(user))
+		return fmt.Errorf("not logged in as %s to %s; run: %s", user, s.URL(), s.loginHint(user))
 	case err != nil:
 		return fmt.Errorf("%w; run: %s", err, s.loginHint(user))
-	case t.URL != s.URL():
-		return fmt.Errorf("your token for %s was issued by %s, not %s; pass --url %s (or set %s), or run: %s",
-			user, t.URL, s.URL(), t.URL, envURL, s.loginHint(user))
 	case !t.ValidFor(time.Now(), 0):
 		return fmt.Errorf("your token for %s expired at %s; run: %s", user, formatTime(t.ExpiresAt()), s.loginHint(user))
 	}
@@ -163,6 +183,33 @@ func (s *session) explain(err error) error {
 		return fmt.Errorf("your token for %s expired at %s; run: %s", s.user, formatTime(s.expiry), s.loginHint(s.user))
 	}
 	return fmt.Errorf("the server refused your token for %s (%w); run: %s", s.user, err, s.loginHint(s.user))
+}
+
+// explained is an error shown with a message of its own, keeping the
+// error it explains for errors.Is and errors.As.
+type explained struct {
+	msg string
+	err error
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
+
+// loginFailed says why the server refused a login: a lockout with the
+// wait the server asked for, or its faultstring.
+func loginFailed(err error) error {
+	if client.StatusOf(err) == http.StatusTooManyRequests {
+		wait := "later"
+		if d := client.RetryAfterOf(err); d > 0 {
+			wait = "in " + d.String()
+		}
+		return &explained{msg: "login failed: too many failed attempts; try again " + wait, err: err}
+	}
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) {
+		return fmt.Errorf("login failed: %w", err)
+	}
+	return explainTransport(err)
 }
 
 // explainTransport adds what to do to a TLS error it can help with.

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testproc"
 )
 
 // binary is the gatehouse binary built once for these tests.
@@ -67,7 +69,7 @@ func startGatehouse(t *testing.T, dir string, env []string, args ...string) *pro
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := testproc.Start(cmd); err != nil {
 		t.Fatal(err)
 	}
 	p := &process{cmd: cmd}
@@ -97,21 +99,19 @@ func (p *process) readLog(r io.Reader, addr chan<- string) {
 	}
 }
 
+// stop ends the server's process group with SIGTERM (SIGKILL after 30 s)
+// unless the test already reaped it.
 func (p *process) stop(t *testing.T) {
 	if p.cmd.ProcessState != nil {
+		testproc.Forget(p.cmd)
 		return
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("gatehouse exited with %v; stderr:\n%s", err, p.Stderr())
-		}
-	case <-time.After(30 * time.Second):
-		_ = p.cmd.Process.Kill()
-		t.Errorf("gatehouse did not stop on SIGTERM")
+	var err error
+	if serr := testproc.Stop(p.cmd, syscall.SIGTERM, 30*time.Second, func() { err = p.cmd.Wait() }); serr != nil {
+		t.Errorf("gatehouse: %v", serr)
+	}
+	if err != nil {
+		t.Errorf("gatehouse exited with %v; stderr:\n%s", err, p.Stderr())
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,17 +24,24 @@ func newHtpasswdCommand() *cobra.Command {
 	}
 	cmd.PersistentFlags().String("file", "", "htpasswd file (default: the configured flat_file file_path)")
 	cmd.PersistentFlags().Int("cost", htpasswd.DefaultCost, "bcrypt cost")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the user names in the file (never their hashes)",
+		Args:  cobra.NoArgs,
+		RunE:  htpasswdList,
+	}
+	addOutputFlags(list)
 	cmd.AddCommand(&cobra.Command{
 		Use:   "set USER",
 		Short: "Add a user or change a password; the password is read from a prompt, or from stdin",
-		Args:  cobra.ExactArgs(1),
+		Args:  requiredArg("user name"),
 		RunE:  htpasswdSet,
 	}, &cobra.Command{
 		Use:   "delete USER",
 		Short: "Remove a user",
-		Args:  cobra.ExactArgs(1),
+		Args:  requiredArg("user name"),
 		RunE:  htpasswdDelete,
-	})
+	}, list)
 	return cmd
 }
 
@@ -84,6 +92,44 @@ func htpasswdDelete(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("user %s not found in %s", args[0], path)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "deleted %s from %s\n", args[0], path)
+	return nil
+}
+
+// htpasswdList prints the file's user names, one a line, in file order (a
+// name given twice counts once, as the backend reads it); -j, -y and -a
+// print [{"user": NAME}, …].
+func htpasswdList(cmd *cobra.Command, _ []string) error {
+	path, err := htpasswdPath(cmd)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("htpasswd: %w", err)
+	}
+	var users []string
+	seen := map[string]bool{}
+	for line := range strings.Lines(string(data)) {
+		if user, _, ok := htpasswd.ParseLine(line); ok && !seen[user] {
+			seen[user] = true
+			users = append(users, user)
+		}
+	}
+	out := cmd.OutOrStdout()
+	if o := outputOf(cmd); o.custom() {
+		items := make([]map[string]string, len(users))
+		for i, u := range users {
+			items[i] = map[string]string{"user": u}
+		}
+		raw, err := json.Marshal(items)
+		if err != nil {
+			return err
+		}
+		return o.print(out, raw)
+	}
+	for _, u := range users {
+		fmt.Fprintln(out, u)
+	}
 	return nil
 }
 

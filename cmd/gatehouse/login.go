@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,24 +23,28 @@ const reuseMargin = 60 * time.Second
 
 func newLoginCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "login USER",
+		Use:   "login [USER]",
 		Short: "Get a token from a running server and cache it (like st2 login)",
 		Long: `Get a token for USER from a running Gatehouse server (POST /auth/v1/tokens with
-HTTP Basic credentials) and cache it in the user's configuration directory, so
-that later commands (gatehouse apikey …) run as USER.
+HTTP Basic credentials) and cache it, per server, in the user's configuration
+directory, so that later commands (gatehouse apikey, whoami, token) run as
+USER. A server given with --url (and a CA file given with --cacert) is
+recorded in the settings file, ~/.config/gatehouse/config, for later commands.
 
-While USER's cached token is good for more than a minute, login reuses it
-without asking for the password; --force or --ttl always gets a new one.
-The password is read from --password, from a prompt on a terminal, or as one
-line from stdin.`,
+A password given with --password, on stdin, at the prompt, or in a settings
+file's [credentials] is always checked by the server, as st2 login does. Only
+a login with no password at all (stdin empty and not a terminal, or a
+terminal and a cached token) reuses USER's cached token while it is good for
+more than a minute; --force or --ttl always gets a new one. USER defaults to
+the [credentials] username of a settings file.`,
 		Example: `  gatehouse login admin
   echo "$PASSWORD" | gatehouse login admin --url https://auth.example.org
   gatehouse login ci --ttl 3600 --only-token`,
-		Args: cobra.ExactArgs(1),
+		Args: optionalArg("USER"),
 		RunE: runLogin,
 	}
 	f := cmd.Flags()
-	f.StringP("password", "p", "", "the password (default: a prompt, or one line from stdin)")
+	f.StringP("password", "p", "", "the password (default: one line from stdin, else a prompt)")
 	f.IntP("ttl", "l", 0, "token lifetime in seconds (default: the server's auth.token_ttl); always gets a new token")
 	f.BoolP("only-token", "t", false, "print the token and nothing else")
 	f.Bool("force", false, "get a new token even if the cached one is still good")
@@ -47,23 +53,32 @@ line from stdin.`,
 }
 
 func runLogin(cmd *cobra.Command, args []string) error {
-	user := args[0]
-	ctx := cmd.Context()
-	c, err := newClient(cmd)
+	st, err := loadSettings(cmd)
 	if err != nil {
 		return err
 	}
-	cache, err := client.DefaultCache()
+	user, err := loginUser(cmd, st, args)
 	if err != nil {
 		return err
 	}
-	force, _ := cmd.Flags().GetBool("force")
-	ttl, _ := cmd.Flags().GetInt("ttl")
-	if ttl < 0 || (cmd.Flags().Changed("ttl") && ttl == 0) {
-		return errors.New("--ttl must be a positive number of seconds")
+	fresh, ttl, err := freshTokenWanted(cmd)
+	if err != nil {
+		return err
 	}
-	if !force && !cmd.Flags().Changed("ttl") {
-		cached, ok, err := reusableToken(ctx, c, cache, user)
+	c, err := st.newClient()
+	if err != nil {
+		return err
+	}
+	cache, err := openCache()
+	if err != nil {
+		return err
+	}
+	password, err := givenPassword(cmd, st, user)
+	if err != nil {
+		return err
+	}
+	if password == "" && !fresh {
+		cached, ok, err := reusableToken(cmd.Context(), c, cache, user)
 		if err != nil {
 			return explainTransport(err)
 		}
@@ -71,33 +86,101 @@ func runLogin(cmd *cobra.Command, args []string) error {
 			return loggedIn(cmd, cache, cached, true)
 		}
 	}
-	password, err := loginPassword(cmd)
-	if err != nil {
-		return err
+	if password == "" {
+		if password, err = askPassword(cmd); err != nil {
+			return err
+		}
 	}
-	tok, err := c.Login(ctx, user, password, ttl)
-	var apiErr *client.APIError
-	if errors.As(err, &apiErr) {
-		return fmt.Errorf("login failed: %w", err)
-	}
+	return login(cmd, st, c, cache, user, password, ttl)
+}
+
+// login asks the server for a token, caches it and says so.
+func login(cmd *cobra.Command, st settings, c *client.Client, cache client.Cache, user, password string, ttl int) error {
+	tok, err := c.Login(cmd.Context(), user, password, ttl)
 	if err != nil {
-		return explainTransport(err)
+		return loginFailed(err)
 	}
 	cached := client.NewCachedToken(tok, c.URL())
 	cached.User = user // the name the cache is looked up by
 	if err := cache.Save(cached); err != nil {
 		return err
 	}
+	if err := rememberServer(st, cmd.ErrOrStderr()); err != nil {
+		return err
+	}
 	return loggedIn(cmd, cache, cached, false)
+}
+
+// loginUser is the USER argument, else the [credentials] username of a
+// settings file.
+func loginUser(cmd *cobra.Command, st settings, args []string) (string, error) {
+	if len(args) == 1 {
+		return args[0], nil
+	}
+	if st.user != "" {
+		return st.user, nil
+	}
+	return "", usageError(cmd, "missing user name")
+}
+
+// freshTokenWanted reports whether --force or --ttl ask for a new token,
+// and the ttl.
+func freshTokenWanted(cmd *cobra.Command) (bool, int, error) {
+	force, _ := cmd.Flags().GetBool("force")
+	ttl, _ := cmd.Flags().GetInt("ttl")
+	changed := cmd.Flags().Changed("ttl")
+	if ttl < 0 || (changed && ttl == 0) {
+		return false, 0, errors.New("--ttl must be a positive number of seconds")
+	}
+	return force || changed, ttl, nil
+}
+
+// givenPassword is the password given without asking: --password, else
+// the settings' [credentials] password when they name this user, else one
+// line of stdin when it is not a terminal. It is "" when none was given
+// (stdin a terminal, or empty); an empty line is an error.
+func givenPassword(cmd *cobra.Command, st settings, user string) (string, error) {
+	if cmd.Flags().Changed("password") {
+		p, _ := cmd.Flags().GetString("password")
+		return p, nonEmpty(p)
+	}
+	if st.password != "" && st.user == user {
+		return st.password, nil
+	}
+	in := cmd.InOrStdin()
+	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return "", nil
+	}
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if errors.Is(err, io.EOF) && line == "" {
+		return "", nil // nothing at all on stdin: no password
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading the password from stdin: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	return password, nonEmpty(password)
+}
+
+// askPassword prompts for the password on a terminal.
+func askPassword(cmd *cobra.Command) (string, error) {
+	if f, ok := cmd.InOrStdin().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p, err := promptPasswordContext(cmd.Context(), f, cmd.ErrOrStderr(), "Password: ")
+		if err != nil {
+			return "", err
+		}
+		return p, nonEmpty(p)
+	}
+	return "", errors.New("no password: pass --password, give it as one line on stdin, or run on a terminal")
 }
 
 // reusableToken is user's cached token when it was issued by this server,
 // is good for more than reuseMargin, and the server still accepts it (it
 // may have been revoked). Only a failure to ask the server is an error.
 func reusableToken(ctx context.Context, c *client.Client, cache client.Cache, user string) (client.CachedToken, bool, error) {
-	t, err := cache.Load(user)
-	if err != nil || t.URL != c.URL() || !t.ValidFor(time.Now(), reuseMargin) {
-		return t, false, nil // none, damaged, elsewhere or expiring: log in again
+	t, err := cache.Load(c.URL(), user)
+	if err != nil || !t.ValidFor(time.Now(), reuseMargin) {
+		return t, false, nil // none, damaged or expiring: log in again
 	}
 	probe := *c
 	probe.Token, probe.APIKey = t.Token, ""
@@ -112,7 +195,7 @@ func reusableToken(ctx context.Context, c *client.Client, cache client.Cache, us
 
 // loggedIn remembers the user as the current one and says so.
 func loggedIn(cmd *cobra.Command, cache client.Cache, t client.CachedToken, reused bool) error {
-	if err := cache.SetCurrentUser(t.User); err != nil {
+	if err := cache.SetCurrentUser(t.URL, t.User); err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
@@ -128,24 +211,6 @@ func loggedIn(cmd *cobra.Command, cache client.Cache, t client.CachedToken, reus
 	_, err := fmt.Fprintf(out, "Logged in as %s; %s expires at %s (in %s).\n",
 		t.User, how, formatTime(exp), time.Until(exp).Round(time.Second))
 	return err
-}
-
-// loginPassword is --password, else a prompt on a terminal, else one line
-// of stdin.
-func loginPassword(cmd *cobra.Command) (string, error) {
-	if cmd.Flags().Changed("password") {
-		p, _ := cmd.Flags().GetString("password")
-		return p, nonEmpty(p)
-	}
-	in, prompt := cmd.InOrStdin(), cmd.ErrOrStderr()
-	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p, err := promptPasswordContext(cmd.Context(), f, prompt, "Password: ")
-		if err != nil {
-			return "", err
-		}
-		return p, nonEmpty(p)
-	}
-	return readPasswordLine(in)
 }
 
 // promptPasswordContext is promptPassword that gives up when ctx is done
@@ -179,8 +244,8 @@ func promptPasswordContext(ctx context.Context, f *os.File, prompt io.Writer, te
 func newLogoutCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logout [USER]",
-		Short: "Revoke the cached token of USER (default: the current user) and forget it",
-		Args:  cobra.MaximumNArgs(1),
+		Short: "Revoke the cached token of USER (default: the server's current user) and forget it",
+		Args:  optionalArg("USER"),
 		RunE:  runLogout,
 	}
 	addServerFlags(cmd.Flags())
@@ -188,41 +253,44 @@ func newLogoutCommand() *cobra.Command {
 }
 
 func runLogout(cmd *cobra.Command, args []string) error {
-	cache, err := client.DefaultCache()
+	st, err := loadSettings(cmd)
 	if err != nil {
 		return err
 	}
+	c, err := st.newClient()
+	if err != nil {
+		return err
+	}
+	cache, err := openCache()
+	if err != nil {
+		return err
+	}
+	server := c.URL()
 	var user string
 	if len(args) == 1 {
 		user = args[0]
-	} else if user, err = cache.CurrentUser(); errors.Is(err, client.ErrNotCached) {
-		return errors.New("not logged in")
+	} else if user, err = cache.CurrentUser(server); errors.Is(err, client.ErrNotCached) {
+		return fmt.Errorf("not logged in to %s", server)
 	} else if err != nil {
 		return err
 	}
-	c, err := newClient(cmd)
-	if err != nil {
-		return err
-	}
-	t, err := cache.Load(user)
+	t, err := cache.Load(server, user)
 	switch {
 	case errors.Is(err, client.ErrNotCached):
-		_ = cache.ClearCurrentUser(user)
-		return fmt.Errorf("not logged in as %s", user)
+		_ = cache.ClearCurrentUser(server, user)
+		return fmt.Errorf("not logged in as %s to %s", user, server)
 	case err != nil:
 		// A damaged cache holds no usable token: forget it.
-	case t.URL != c.URL():
-		return fmt.Errorf("your token for %s was issued by %s, not %s; pass --url %s (or set %s)", user, t.URL, c.URL(), t.URL, envURL)
 	case t.ValidFor(time.Now(), 0):
 		c.Token = t.Token
 		if err := c.Logout(cmd.Context()); err != nil && client.StatusOf(err) != http.StatusUnauthorized {
 			return explainTransport(err) // keep the cache: the token still works
 		}
 	}
-	if err := cache.Remove(user); err != nil {
+	if err := cache.Remove(server, user); err != nil {
 		return err
 	}
-	if err := cache.ClearCurrentUser(user); err != nil {
+	if err := cache.ClearCurrentUser(server, user); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(cmd.OutOrStdout(), "Logged out %s.\n", user)

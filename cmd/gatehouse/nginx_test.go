@@ -10,8 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testproc"
 )
 
 // TestNginxAuthRequest puts a real nginx, configured with the shipped
@@ -114,10 +117,16 @@ http {
 	cmd := exec.Command(nginx, "-p", dir, "-c", path, "-g", "daemon off;")
 	out, _ := os.Create(filepath.Join(dir, "nginx.out"))
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	// nginx forks its workers: stop the whole process group, or they
+	// outlive the test, still listening.
+	if err := testproc.Start(cmd); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() {
+		if err := testproc.Stop(cmd, syscall.SIGTERM, 10*time.Second, func() { _ = cmd.Wait() }); err != nil {
+			t.Errorf("nginx: %v", err)
+		}
+	})
 	addr := "127.0.0.1:" + port
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {

@@ -20,11 +20,18 @@ func newRootCommand() *cobra.Command {
 		Short:         "Token-issuing authentication service, compatible with StackStorm's st2auth",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version,
 	}
+	root.SetVersionTemplate(versionLine() + "\n")
 	root.PersistentFlags().StringP("config", "c", "", "configuration file (YAML, or an st2-style INI such as /etc/st2/st2.conf)")
 	root.AddCommand(newServeCommand(), newMigrateCommand(), newHtpasswdCommand(), newVersionCommand(),
-		newLoginCommand(), newLogoutCommand(), newAPIKeyCommand())
+		newLoginCommand(), newLogoutCommand(), newAPIKeyCommand(), newWhoamiCommand(), newTokenCommand())
 	return root
+}
+
+// versionLine is what `gatehouse version` and `gatehouse --version` print.
+func versionLine() string {
+	return fmt.Sprintf("gatehouse %s (commit %s, built %s, %s)", version, commit, date, runtime.Version())
 }
 
 func newVersionCommand() *cobra.Command {
@@ -33,7 +40,7 @@ func newVersionCommand() *cobra.Command {
 		Short: "Print version, commit and build date",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(cmd.OutOrStdout(), "gatehouse %s (commit %s, built %s, %s)\n", version, commit, date, runtime.Version())
+			fmt.Fprintln(cmd.OutOrStdout(), versionLine())
 		},
 	}
 }

@@ -191,6 +191,12 @@ func newHTTPServer(cfg config.Config, h http.Handler, log *slog.Logger) (*http.S
 	return srv, certs, nil
 }
 
+// durationMS is a duration attribute in milliseconds, to the microsecond:
+// "duration_ms": 0.631 rather than slog's raw nanoseconds.
+func durationMS(key string, d time.Duration) slog.Attr {
+	return slog.Float64(key, float64(d.Microseconds())/1000)
+}
+
 // run serves on ln until ctx is done, then turns readiness off, keeps
 // serving for drain so that load balancers polling /readyz stop sending new
 // requests, and lets in-flight requests finish. (Shutdown closes the
@@ -214,7 +220,7 @@ func run(ctx context.Context, srv *http.Server, ln net.Listener, api *httpapi.Se
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", slog.Duration("drain", drain))
+	log.Info("shutting down; a second signal exits at once", durationMS("drain_ms", drain))
 	api.StartDraining()
 	if drain > 0 {
 		t := time.NewTimer(drain)

@@ -13,6 +13,20 @@ import (
 // one prefix, which is what a reverse proxy forwards to Gatehouse.
 const apiKeysPath = "/auth/v1/apikeys"
 
+// keysRequest is a call to the API key collection (ref "") or to one key:
+// under the server's apiKeysPath, or under Options.APIKeysURL + /apikeys
+// (st2's layout) when that is set.
+func (c *Client) keysRequest(method, ref string, want int) request {
+	r := request{method: method, path: apiKeysPath, want: want}
+	if c.apiKeys != nil {
+		r.base, r.path = c.apiKeys, "/apikeys"
+	}
+	if ref != "" {
+		r.path += "/" + url.PathEscape(ref)
+	}
+	return r
+}
+
 // APIKey is st2's ApiKey. KeyHash and UID read "********" unless the
 // server was asked to show secrets; Key is set only in a create answer.
 type APIKey struct {
@@ -45,7 +59,9 @@ type NewAPIKey struct {
 // key is shown (nil when KeyHash was given).
 func (c *Client) CreateAPIKey(ctx context.Context, k NewAPIKey) (APIKey, error) {
 	var out APIKey
-	resp, err := c.doJSON(ctx, request{method: http.MethodPost, path: apiKeysPath, body: k, want: http.StatusCreated}, &out)
+	r := c.keysRequest(http.MethodPost, "", http.StatusCreated)
+	r.body = k
+	resp, err := c.doJSON(ctx, r, &out)
 	out.Raw = resp.Body
 	return out, err
 }
@@ -83,7 +99,9 @@ func (c *Client) ListAPIKeys(ctx context.Context, o ListOptions) (APIKeyPage, er
 		q.Set("show_secrets", "true")
 	}
 	var raws []json.RawMessage
-	resp, err := c.doJSON(ctx, request{method: http.MethodGet, path: apiKeysPath, query: q, want: http.StatusOK}, &raws)
+	r := c.keysRequest(http.MethodGet, "", http.StatusOK)
+	r.query = q
+	resp, err := c.doJSON(ctx, r, &raws)
 	if err != nil {
 		return APIKeyPage{}, err
 	}
@@ -102,7 +120,7 @@ func (c *Client) ListAPIKeys(ctx context.Context, o ListOptions) (APIKeyPage, er
 // GetAPIKey is GET /apikeys/{id_or_key}.
 func (c *Client) GetAPIKey(ctx context.Context, ref string) (APIKey, error) {
 	var out APIKey
-	resp, err := c.doJSON(ctx, request{method: http.MethodGet, path: apiKeysPath + "/" + url.PathEscape(ref), want: http.StatusOK}, &out)
+	resp, err := c.doJSON(ctx, c.keysRequest(http.MethodGet, ref, http.StatusOK), &out)
 	out.Raw = resp.Body
 	return out, err
 }
@@ -113,13 +131,15 @@ func (c *Client) UpdateAPIKey(ctx context.Context, k APIKey) (APIKey, error) {
 	body := k
 	body.Key = nil
 	var out APIKey
-	resp, err := c.doJSON(ctx, request{method: http.MethodPut, path: apiKeysPath + "/" + url.PathEscape(k.ID), body: body, want: http.StatusOK}, &out)
+	r := c.keysRequest(http.MethodPut, k.ID, http.StatusOK)
+	r.body = body
+	resp, err := c.doJSON(ctx, r, &out)
 	out.Raw = resp.Body
 	return out, err
 }
 
 // DeleteAPIKey is DELETE /apikeys/{id_or_key}.
 func (c *Client) DeleteAPIKey(ctx context.Context, ref string) error {
-	_, err := c.do(ctx, request{method: http.MethodDelete, path: apiKeysPath + "/" + url.PathEscape(ref), want: http.StatusNoContent})
+	_, err := c.do(ctx, c.keysRequest(http.MethodDelete, ref, http.StatusNoContent))
 	return err
 }

@@ -14,14 +14,23 @@ import (
 )
 
 // Cache is the token cache of `gatehouse login`, in the spirit of st2's
-// ~/.st2/token-USER: one file per user, DIR/token-USER, holding
+// ~/.st2/token-USER, kept per server so that logging in to a second server
+// leaves the first one's tokens alone:
+//
+//	DIR/servers/SERVER/token-USER     one user's token from that server
+//	DIR/servers/SERVER/current-user   the user of the last login there
+//
+// SERVER is the server's URL and USER the user name, each with every byte
+// outside [A-Za-z0-9._@+-] written %XX (a very long one is replaced by its
+// hash). A token file holds
 //
 //	{"token": "…", "expire_timestamp": 1790000000, "expiry": "2026-…Z",
 //	 "user": "joe", "url": "http://127.0.0.1:9100"}
 //
-// (token and expire_timestamp, in whole Unix seconds, are st2's fields),
-// and DIR/current-user naming the user of the last login. DIR is made
-// 0700 and every file 0600, replaced atomically.
+// (token and expire_timestamp, in whole Unix seconds, are st2's fields).
+// Directories are made 0700 and every file 0600, replaced atomically.
+// Migrate moves the files of the first layout (DIR/token-USER and
+// DIR/current-user, one server for all) into this one.
 type Cache struct {
 	Dir string
 }
@@ -70,34 +79,44 @@ func (t CachedToken) ValidFor(now time.Time, margin time.Duration) bool {
 // user).
 var ErrNotCached = errors.New("not cached")
 
-// Path is the file holding user's token.
-func (c Cache) Path(user string) string {
-	return filepath.Join(c.Dir, tokenFileName(user))
+// ServerDir is the directory holding the tokens of the server at
+// serverURL (as Client.URL writes it).
+func (c Cache) ServerDir(serverURL string) string {
+	return filepath.Join(c.Dir, "servers", safeName("", serverURL))
 }
 
-// tokenFileName is "token-" plus user with every byte outside
-// [A-Za-z0-9._@+-] written %XX, so any user name (the server allows "/")
-// is one safe file name; a very long one is replaced by its hash.
-func tokenFileName(user string) string {
+// Path is the file holding user's token from the server at serverURL.
+func (c Cache) Path(serverURL, user string) string {
+	return filepath.Join(c.ServerDir(serverURL), safeName("token-", user))
+}
+
+// safeName is prefix plus s with every byte outside [A-Za-z0-9._@+-]
+// written %XX, so any user name (the server allows "/") or URL is one safe
+// file name; a very long one is replaced by its hash.
+func safeName(prefix, s string) string {
 	var b strings.Builder
-	for i := 0; i < len(user); i++ {
-		ch := user[i]
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
 		if 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' || strings.IndexByte("._@+-", ch) >= 0 {
 			b.WriteByte(ch)
 		} else {
 			fmt.Fprintf(&b, "%%%02X", ch)
 		}
 	}
-	if b.Len() > 200 {
-		sum := sha256.Sum256([]byte(user))
-		return "token-sha256-" + hex.EncodeToString(sum[:])
+	if b.Len() > 200 || b.String() == "." || b.String() == ".." {
+		sum := sha256.Sum256([]byte(s))
+		return prefix + "sha256-" + hex.EncodeToString(sum[:])
 	}
-	return "token-" + b.String()
+	return prefix + b.String()
 }
 
-// Load reads user's cached token; ErrNotCached when there is none.
-func (c Cache) Load(user string) (CachedToken, error) {
-	path := c.Path(user)
+// Load reads user's cached token from the server at serverURL;
+// ErrNotCached when there is none.
+func (c Cache) Load(serverURL, user string) (CachedToken, error) {
+	return readTokenFile(c.Path(serverURL, user), user)
+}
+
+func readTokenFile(path, user string) (CachedToken, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return CachedToken{}, ErrNotCached
@@ -115,18 +134,26 @@ func (c Cache) Load(user string) (CachedToken, error) {
 	return t, nil
 }
 
-// Save stores t as t.User's token.
+// Save stores t as t.User's token from the server t.URL.
 func (c Cache) Save(t CachedToken) error {
+	if t.URL == "" {
+		return errors.New("token cache: a token without its server URL")
+	}
 	data, err := json.MarshalIndent(t, "", "  ")
 	if err != nil {
 		return err
 	}
-	return c.write(tokenFileName(t.User), append(data, '\n'))
+	return c.write(c.Path(t.URL, t.User), append(data, '\n'))
 }
 
-// Remove deletes user's cached token; a missing one is not an error.
-func (c Cache) Remove(user string) error {
-	if err := os.Remove(c.Path(user)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+// Remove deletes user's cached token from the server at serverURL; a
+// missing one is not an error.
+func (c Cache) Remove(serverURL, user string) error {
+	return removeFile(c.Path(serverURL, user))
+}
+
+func removeFile(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("token cache: %w", err)
 	}
 	return nil
@@ -134,9 +161,14 @@ func (c Cache) Remove(user string) error {
 
 const currentUserFile = "current-user"
 
-// CurrentUser is the user of the last login; ErrNotCached when none.
-func (c Cache) CurrentUser() (string, error) {
-	data, err := os.ReadFile(filepath.Join(c.Dir, currentUserFile))
+// CurrentUser is the user of the last login to the server at serverURL;
+// ErrNotCached when none.
+func (c Cache) CurrentUser(serverURL string) (string, error) {
+	return readCurrentUser(filepath.Join(c.ServerDir(serverURL), currentUserFile))
+}
+
+func readCurrentUser(path string) (string, error) {
+	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", ErrNotCached
 	}
@@ -150,31 +182,31 @@ func (c Cache) CurrentUser() (string, error) {
 	return user, nil
 }
 
-// SetCurrentUser remembers user as the current user.
-func (c Cache) SetCurrentUser(user string) error {
-	return c.write(currentUserFile, []byte(user+"\n"))
+// SetCurrentUser remembers user as the current user of the server at
+// serverURL.
+func (c Cache) SetCurrentUser(serverURL, user string) error {
+	return c.write(filepath.Join(c.ServerDir(serverURL), currentUserFile), []byte(user+"\n"))
 }
 
-// ClearCurrentUser forgets the current user if it is user.
-func (c Cache) ClearCurrentUser(user string) error {
-	if cur, err := c.CurrentUser(); err != nil || cur != user {
+// ClearCurrentUser forgets the current user of the server at serverURL if
+// it is user.
+func (c Cache) ClearCurrentUser(serverURL, user string) error {
+	if cur, err := c.CurrentUser(serverURL); err != nil || cur != user {
 		return nil
 	}
-	if err := os.Remove(filepath.Join(c.Dir, currentUserFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("token cache: %w", err)
-	}
-	return nil
+	return removeFile(filepath.Join(c.ServerDir(serverURL), currentUserFile))
 }
 
-// write replaces DIR/name with data: a 0600 temporary file in DIR, synced,
+// write replaces path with data: a 0600 temporary file beside it, synced,
 // then renamed over the old one, so a reader sees the old or the new file,
-// never part of one.
-func (c Cache) write(name string, data []byte) (err error) {
-	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+// never part of one. Missing directories are made 0700.
+func (c Cache) write(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("token cache: %w", err)
 	}
 	_ = os.Chmod(c.Dir, 0o700) // tighten a directory made earlier with a looser mode
-	f, err := os.CreateTemp(c.Dir, "."+name+".tmp*")
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("token cache: %w", err)
 	}
@@ -196,7 +228,7 @@ func (c Cache) write(name string, data []byte) (err error) {
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("token cache: %w", err)
 	}
-	if err = os.Rename(f.Name(), filepath.Join(c.Dir, name)); err != nil {
+	if err = os.Rename(f.Name(), path); err != nil {
 		return fmt.Errorf("token cache: %w", err)
 	}
 	return nil

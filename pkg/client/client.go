@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -43,11 +44,17 @@ type Options struct {
 	Timeout time.Duration
 	// UserAgent is sent with every request.
 	UserAgent string
+	// APIKeysURL, when set, is an st2 API URL such as
+	// https://st2.example.org/api/v1 (st2's [api] url): the API key calls
+	// go to APIKeysURL/apikeys, as st2's own client sends them. When empty
+	// they go to the server's /auth/v1/apikeys.
+	APIKeysURL string
 }
 
 // Client is a Gatehouse server at one URL, with at most one credential.
 type Client struct {
 	base      *url.URL
+	apiKeys   *url.URL // nil: base + /auth/v1
 	http      *http.Client
 	userAgent string
 
@@ -72,12 +79,19 @@ func New(rawURL string, opts Options) (*Client, error) {
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
+	var apiKeys *url.URL
+	if opts.APIKeysURL != "" {
+		if apiKeys, err = ParseURL(opts.APIKeysURL); err != nil {
+			return nil, err
+		}
+	}
 	timeout := opts.Timeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
 	return &Client{
-		base: base,
+		base:    base,
+		apiKeys: apiKeys,
 		http: &http.Client{
 			Transport: tr,
 			Timeout:   timeout,
@@ -128,12 +142,15 @@ type Response struct {
 	Body   []byte
 }
 
-// request is one call: method, path under the server URL, query, JSON body
-// (nil: none) and the status that means success.
+// request is one call: method, path under the server URL (or under base
+// when set), query, JSON body (nil: none) or form body, and the status
+// that means success.
 type request struct {
 	method, path string
+	base         *url.URL
 	query        url.Values
 	body         any
+	form         url.Values
 	want         int
 	basicUser    string
 	basicPass    string
@@ -142,35 +159,9 @@ type request struct {
 
 // do sends r and returns the answer when its status is r.want.
 func (c *Client) do(ctx context.Context, r request) (Response, error) {
-	u := *c.base
-	u.Path += r.path
-	u.RawQuery = r.query.Encode()
-	var body io.Reader
-	if r.body != nil {
-		b, err := json.Marshal(r.body)
-		if err != nil {
-			return Response{}, err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
+	req, err := c.newRequest(ctx, r)
 	if err != nil {
 		return Response{}, err
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.userAgent != "" {
-		req.Header.Set("User-Agent", c.userAgent)
-	}
-	switch {
-	case r.basic:
-		req.SetBasicAuth(r.basicUser, r.basicPass)
-	case c.Token != "":
-		req.Header.Set("X-Auth-Token", c.Token)
-	case c.APIKey != "":
-		req.Header.Set("St2-Api-Key", c.APIKey)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -185,6 +176,49 @@ func (c *Client) do(ctx context.Context, r request) (Response, error) {
 		return Response{}, c.statusError(resp, raw)
 	}
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: raw}, nil
+}
+
+// newRequest builds r's HTTP request with the client's credential.
+func (c *Client) newRequest(ctx context.Context, r request) (*http.Request, error) {
+	base := r.base
+	if base == nil {
+		base = c.base
+	}
+	u := *base
+	u.Path += r.path
+	u.RawQuery = r.query.Encode()
+	var body io.Reader
+	contentType := ""
+	switch {
+	case r.form != nil:
+		body, contentType = strings.NewReader(r.form.Encode()), "application/x-www-form-urlencoded"
+	case r.body != nil:
+		b, err := json.Marshal(r.body)
+		if err != nil {
+			return nil, err
+		}
+		body, contentType = bytes.NewReader(b), "application/json"
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+	switch {
+	case r.basic:
+		req.SetBasicAuth(r.basicUser, r.basicPass)
+	case c.Token != "":
+		req.Header.Set("X-Auth-Token", c.Token)
+	case c.APIKey != "":
+		req.Header.Set("St2-Api-Key", c.APIKey)
+	}
+	return req, nil
 }
 
 // doJSON is do, then decodes the body into v.
@@ -209,6 +243,9 @@ type APIError struct {
 	// Faultstring is true when Message is the server's own text.
 	Faultstring bool
 	URL         string
+	// RetryAfter is the wait the server asked for with Retry-After (a
+	// 429 or 503), or 0.
+	RetryAfter time.Duration
 }
 
 func (e *APIError) Error() string { return e.Message }
@@ -222,8 +259,36 @@ func StatusOf(err error) int {
 	return 0
 }
 
+// RetryAfterOf returns the Retry-After wait of an *APIError in err's
+// chain, or 0.
+func RetryAfterOf(err error) time.Duration {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.RetryAfter
+	}
+	return 0
+}
+
+// retryAfter reads a Retry-After header: whole seconds, or an HTTP date.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 || secs > 1<<31 {
+			return 0
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now).Round(time.Second)
+	}
+	return 0
+}
+
 func (c *Client) statusError(resp *http.Response, raw []byte) error {
-	e := &APIError{Status: resp.StatusCode, URL: c.URL()}
+	e := &APIError{Status: resp.StatusCode, URL: c.URL(), RetryAfter: retryAfter(resp.Header, time.Now())}
 	var body struct {
 		Faultstring      *string `json:"faultstring"`
 		ErrorDescription *string `json:"error_description"`

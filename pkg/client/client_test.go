@@ -52,62 +52,196 @@ func TestParseExport(t *testing.T) {
 
 func TestCache(t *testing.T) {
 	c := Cache{Dir: filepath.Join(t.TempDir(), "gatehouse")}
-	if _, err := c.Load("joe"); !errors.Is(err, ErrNotCached) {
+	const srv = "http://h:1"
+	if _, err := c.Load(srv, "joe"); !errors.Is(err, ErrNotCached) {
 		t.Fatal(err)
 	}
-	if _, err := c.CurrentUser(); !errors.Is(err, ErrNotCached) {
+	if _, err := c.CurrentUser(srv); !errors.Is(err, ErrNotCached) {
 		t.Fatal(err)
 	}
 	exp := time.Date(2030, 1, 2, 3, 4, 5, 123456000, time.UTC)
-	tok := NewCachedToken(Token{User: "joe", Token: "abc", Expiry: "2030-01-02T03:04:05.123456Z"}, "http://h:1")
+	tok := NewCachedToken(Token{User: "joe", Token: "abc", Expiry: "2030-01-02T03:04:05.123456Z"}, srv)
 	if tok.ExpireTimestamp != exp.Unix() {
 		t.Fatal(tok)
 	}
-	for _, user := range []string{"joe", "../x/y", "a b", strings.Repeat("é", 150)} {
+	for _, user := range []string{"joe", "../x/y", "a b", "..", strings.Repeat("é", 150)} {
 		tok.User = user
 		if err := c.Save(tok); err != nil {
 			t.Fatal(err)
 		}
-		got, err := c.Load(user)
+		got, err := c.Load(srv, user)
 		if err != nil || got != tok || !got.ExpiresAt().Equal(exp) {
 			t.Fatalf("%q: %v %+v", user, err, got)
 		}
-		if filepath.Dir(c.Path(user)) != c.Dir {
-			t.Fatalf("%q is stored outside the cache: %s", user, c.Path(user))
+		if filepath.Dir(c.Path(srv, user)) != c.ServerDir(srv) || filepath.Dir(c.ServerDir(srv)) != filepath.Join(c.Dir, "servers") {
+			t.Fatalf("%q is stored outside the cache: %s", user, c.Path(srv, user))
 		}
-		if fi, err := os.Stat(c.Path(user)); err != nil || fi.Mode().Perm() != 0o600 {
+		if fi, err := os.Stat(c.Path(srv, user)); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("%v %v", fi, err)
 		}
 	}
-	if fi, err := os.Stat(c.Dir); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Fatalf("%v %v", fi, err)
+	for _, dir := range []string{c.Dir, c.ServerDir(srv)} {
+		if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("%s: %v %v", dir, fi, err)
+		}
 	}
 	if !tok.ValidFor(exp.Add(-time.Minute), 59*time.Second) || tok.ValidFor(exp.Add(-time.Minute), time.Minute) {
 		t.Fatal("ValidFor")
 	}
 	// st2's own file has only token and expire_timestamp.
-	if err := os.WriteFile(c.Path("st2"), []byte(`{"token": "t", "expire_timestamp": 1577934245}`), 0o600); err != nil {
+	if err := os.WriteFile(c.Path(srv, "st2"), []byte(`{"token": "t", "expire_timestamp": 1577934245}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := c.Load("st2"); err != nil || got.User != "st2" || !got.ExpiresAt().Equal(time.Unix(1577934245, 0)) {
+	if got, err := c.Load(srv, "st2"); err != nil || got.User != "st2" || !got.ExpiresAt().Equal(time.Unix(1577934245, 0)) {
 		t.Fatalf("%v %+v", err, got)
 	}
-	if err := c.SetCurrentUser("joe"); err != nil {
+	if err := c.SetCurrentUser(srv, "joe"); err != nil {
 		t.Fatal(err)
 	}
-	if u, err := c.CurrentUser(); err != nil || u != "joe" {
+	if u, err := c.CurrentUser(srv); err != nil || u != "joe" {
 		t.Fatal(u, err)
 	}
-	_ = c.ClearCurrentUser("ann")
-	_ = c.ClearCurrentUser("joe")
-	if _, err := c.CurrentUser(); !errors.Is(err, ErrNotCached) {
+	_ = c.ClearCurrentUser(srv, "ann")
+	_ = c.ClearCurrentUser(srv, "joe")
+	if _, err := c.CurrentUser(srv); !errors.Is(err, ErrNotCached) {
 		t.Fatal(err)
 	}
-	entries, _ := os.ReadDir(c.Dir)
+	entries, _ := os.ReadDir(c.ServerDir(srv))
 	for _, e := range entries {
 		if strings.Contains(e.Name(), ".tmp") {
 			t.Errorf("temporary file left: %s", e.Name())
 		}
+	}
+}
+
+// TestCachePerServer logs one user in to two servers: each keeps its own
+// token and current user.
+func TestCachePerServer(t *testing.T) {
+	c := Cache{Dir: t.TempDir()}
+	a, b := "http://127.0.0.1:9100", "https://auth.example.org/gatehouse"
+	for _, srv := range []string{a, b} {
+		if err := c.Save(CachedToken{Token: "tok-" + srv, User: "joe", URL: srv, ExpireTimestamp: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = c.SetCurrentUser(a, "joe")
+	_ = c.SetCurrentUser(b, "ann")
+	if ta, _ := c.Load(a, "joe"); ta.Token != "tok-"+a {
+		t.Fatalf("%+v", ta)
+	}
+	if tb, _ := c.Load(b, "joe"); tb.Token != "tok-"+b {
+		t.Fatalf("%+v", tb)
+	}
+	if ua, _ := c.CurrentUser(a); ua != "joe" {
+		t.Fatal(ua)
+	}
+	if ub, _ := c.CurrentUser(b); ub != "ann" {
+		t.Fatal(ub)
+	}
+	if err := c.Remove(b, "joe"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Load(a, "joe"); err != nil {
+		t.Fatalf("removing b's token removed a's: %v", err)
+	}
+	if err := c.Save(CachedToken{Token: "x", User: "joe"}); err == nil {
+		t.Fatal("saved a token without its server")
+	}
+}
+
+// TestCacheMigrate moves a cache of the first layout (DIR/token-USER,
+// DIR/current-user) into the per-server one.
+func TestCacheMigrate(t *testing.T) {
+	c := Cache{Dir: t.TempDir()}
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(c.Dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("token-admin", `{"token": "t1", "expire_timestamp": 1900000000, "user": "admin", "url": "http://127.0.0.1:9100"}`)
+	write("token-joe", `{"token": "t2", "expire_timestamp": 1900000000, "user": "joe", "url": "https://auth.example.org/"}`)
+	write("token-hand", `{"token": "t3", "expire_timestamp": 1900000000}`)
+	write("token-bad", `not json`)
+	write("current-user", "admin\n")
+	if err := c.Migrate(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Load("http://127.0.0.1:9100", "admin"); err != nil || got.Token != "t1" {
+		t.Fatalf("admin: %v %+v", err, got)
+	}
+	if got, err := c.Load("https://auth.example.org", "joe"); err != nil || got.Token != "t2" {
+		t.Fatalf("joe: %v %+v", err, got)
+	}
+	if u, err := c.CurrentUser("http://127.0.0.1:9100"); err != nil || u != "admin" {
+		t.Fatalf("current user: %v %q", err, u)
+	}
+	for name, want := range map[string]bool{"token-admin": false, "token-joe": false, "current-user": false, "token-hand": true, "token-bad": true} {
+		if _, err := os.Stat(filepath.Join(c.Dir, name)); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", name, err == nil, want)
+		}
+	}
+	if err := c.Migrate(); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for v, want := range map[string]time.Duration{
+		"898": 898 * time.Second, "": 0, "-1": 0, "soon": 0, "0": 0,
+		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
+		now.Add(-time.Hour).Format(http.TimeFormat):       0,
+	} {
+		if got := retryAfter(http.Header{"Retry-After": {v}}, now); got != want {
+			t.Errorf("%q: %v, want %v", v, got, want)
+		}
+	}
+}
+
+// TestRFCCallsAndAPIKeysURL checks that introspect and revoke send a form
+// body with the client's credential, that a 429 carries Retry-After, and
+// that APIKeysURL sends the API key calls where st2 sends them.
+func TestRFCCallsAndAPIKeysURL(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		got = append(got, r.Method+" "+r.URL.Path+" "+r.Header.Get("Content-Type")+" "+r.PostForm.Get("token")+" "+r.Header.Get("X-Auth-Token"))
+		switch r.URL.Path {
+		case "/auth/v1/introspect":
+			w.Write([]byte(`{"active": true, "username": "joe", "token_type": "access_token", "exp": 1900000000}`))
+		case "/auth/v1/tokens":
+			w.Header().Set("Retry-After", "898")
+			w.WriteHeader(429)
+			w.Write([]byte(`{"faultstring": "Too many failed attempts. Try again later."}`))
+		case "/st2/api/v1/apikeys":
+			w.Write([]byte(`[]`))
+		default:
+			w.Write([]byte(`{}`))
+		}
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	c, _ := New(srv.URL, Options{APIKeysURL: srv.URL + "/st2/api/v1/"})
+	c.Token = "tok"
+	if in, err := c.Introspect(ctx, "other"); err != nil || !in.Active || in.Username != "joe" || in.Exp != 1900000000 {
+		t.Fatalf("%v %+v", err, in)
+	}
+	if err := c.Revoke(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListAPIKeys(ctx, ListOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Login(ctx, "joe", "pw", 0)
+	if StatusOf(err) != 429 || RetryAfterOf(err) != 898*time.Second {
+		t.Fatalf("%v %v", err, RetryAfterOf(err))
+	}
+	form := "application/x-www-form-urlencoded"
+	want := []string{"POST /auth/v1/introspect " + form + " other tok", "POST /auth/v1/revoke " + form + " other tok",
+		"GET /st2/api/v1/apikeys   tok", "POST /auth/v1/tokens   "}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

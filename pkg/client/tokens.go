@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -69,4 +70,37 @@ func (c *Client) Me(ctx context.Context) (Me, error) {
 	resp, err := c.doJSON(ctx, request{method: http.MethodGet, path: "/auth/v1/me", want: http.StatusOK}, &m)
 	m.Raw = resp.Body
 	return m, err
+}
+
+// Introspection is an RFC 7662 answer: Active, and for an active token or
+// key who it belongs to. Raw is the object as the server sent it.
+type Introspection struct {
+	Active    bool            `json:"active"`
+	Username  string          `json:"username"`
+	TokenType string          `json:"token_type"`
+	Exp       int64           `json:"exp"`
+	Iat       int64           `json:"iat"`
+	Groups    []string        `json:"groups"`
+	Raw       json.RawMessage `json:"-"`
+}
+
+// Introspect asks whether tok (a token or an API key) is active (POST
+// /auth/v1/introspect); the client's credential must be a service
+// account's or an admin's.
+func (c *Client) Introspect(ctx context.Context, tok string) (Introspection, error) {
+	var in Introspection
+	resp, err := c.doJSON(ctx, request{method: http.MethodPost, path: "/auth/v1/introspect",
+		form: url.Values{"token": {tok}}, want: http.StatusOK}, &in)
+	in.Raw = resp.Body
+	return in, err
+}
+
+// Revoke revokes tok, a token or an API key (POST /auth/v1/revoke, RFC
+// 7009). The server answers the same whether or not there was anything the
+// caller may revoke: its own tokens and keys, anyone's for an admin or a
+// service account.
+func (c *Client) Revoke(ctx context.Context, tok string) error {
+	_, err := c.do(ctx, request{method: http.MethodPost, path: "/auth/v1/revoke",
+		form: url.Values{"token": {tok}}, want: http.StatusOK})
+	return err
 }

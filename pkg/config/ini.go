@@ -64,6 +64,14 @@ func (iniCodec) Encode(map[string]any) ([]byte, error) {
 // iniSections maps a lower-cased section name to its keys and raw values.
 type iniSections map[string]map[string]string
 
+// ParseINI parses an INI file with the rules used for st2.conf (above):
+// the result maps each lower-cased section name to its lower-cased keys
+// and their values. The gatehouse CLI reads its own settings file and
+// st2's ~/.st2/config with it.
+func ParseINI(b []byte) (map[string]map[string]string, error) {
+	return parseINI(b)
+}
+
 // parseINI parses b with oslo.config's iniparser rules (see above).
 func parseINI(b []byte) (iniSections, error) {
 	out := iniSections{}

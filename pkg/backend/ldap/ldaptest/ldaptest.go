@@ -40,6 +40,8 @@ import (
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testproc"
 )
 
 // The directory loaded from scripts/testdata/ldap.
@@ -259,7 +261,7 @@ func (s *Server) start() error {
 		return err
 	}
 	cmd.Stdout = io.Discard
-	if err := cmd.Start(); err != nil {
+	if err := testproc.Start(cmd); err != nil {
 		return fmt.Errorf("start slapd: %w", err)
 	}
 	ready := make(chan struct{})
@@ -344,8 +346,8 @@ func (s *Server) readLog(r io.Reader, ready chan<- struct{}) {
 	_, _ = io.Copy(io.Discard, r)
 }
 
-// Stop stops slapd (thawing it first if frozen) and waits until it has
-// exited. It is safe to call more than once.
+// Stop stops slapd's process group (thawing it first if frozen) and waits
+// until it has exited. It is safe to call more than once.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	cmd, exited, frozen := s.cmd, s.exited, s.frozen
@@ -355,14 +357,10 @@ func (s *Server) Stop() {
 		return
 	}
 	if frozen {
-		_ = cmd.Process.Signal(syscall.SIGCONT)
+		_ = testproc.Signal(cmd, syscall.SIGCONT)
 	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
+	if err := testproc.Stop(cmd, syscall.SIGTERM, 10*time.Second, func() { <-exited }); err != nil {
+		s.tb.Logf("ldaptest: slapd: %v", err)
 	}
 }
 
@@ -430,7 +428,7 @@ func (s *Server) signal(sig syscall.Signal, frozen bool) {
 	if s.cmd == nil {
 		s.tb.Fatal("ldaptest: slapd is not running")
 	}
-	if err := s.cmd.Process.Signal(sig); err != nil {
+	if err := testproc.Signal(s.cmd, sig); err != nil {
 		s.tb.Fatal(err)
 	}
 	s.frozen = frozen
