@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testproc"
+	"github.com/gatehouse-auth/gatehouse/pkg/testproc"
 )
 
 // binary is the gatehouse binary built once for these tests.

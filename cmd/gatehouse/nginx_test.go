@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testproc"
+	"github.com/gatehouse-auth/gatehouse/pkg/testproc"
 )
 
 // TestNginxAuthRequest puts a real nginx, configured with the shipped

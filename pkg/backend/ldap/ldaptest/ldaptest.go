@@ -41,7 +41,7 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testproc"
+	"github.com/gatehouse-auth/gatehouse/pkg/testproc"
 )
 
 // The directory loaded from scripts/testdata/ldap.

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testproc"
+	"github.com/gatehouse-auth/gatehouse/pkg/testproc"
 )
 
 // TestStopEndsSlapd (issue 17, item 11): Stop ends slapd's whole process
