@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/atomicfile"
 )
 
 // newConfigHeader starts a settings file that login creates.
@@ -123,27 +125,8 @@ func iniKey(l string) string {
 }
 
 // writeFileAtomic replaces path with a 0600 file holding data.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("settings: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return fmt.Errorf("settings: %w", err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("settings: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("settings: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+func writeFileAtomic(path string, data []byte) error {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
 	return nil

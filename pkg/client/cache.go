@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/atomicfile"
 )
 
 // Cache is the token cache of `gatehouse login`, in the spirit of st2's
@@ -200,35 +202,13 @@ func (c Cache) ClearCurrentUser(serverURL, user string) error {
 // write replaces path with data: a 0600 temporary file beside it, synced,
 // then renamed over the old one, so a reader sees the old or the new file,
 // never part of one. Missing directories are made 0700.
-func (c Cache) write(path string, data []byte) (err error) {
+func (c Cache) write(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("token cache: %w", err)
 	}
 	_ = os.Chmod(c.Dir, 0o700) // tighten a directory made earlier with a looser mode
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("token cache: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return fmt.Errorf("token cache: %w", err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("token cache: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("token cache: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("token cache: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return fmt.Errorf("token cache: %w", err)
 	}
 	return nil
