@@ -4,86 +4,22 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/cmd/internal/loadgen"
 )
 
-// newClient is an HTTP client for loopback load: keep-alive connections
-// (up to conns of them), a hard timeout far above every bar so that a slow
-// answer is measured rather than cut.
-func newClient(conns int, keepAlive bool, timeout time.Duration) *http.Client {
-	return &http.Client{Timeout: timeout, Transport: &http.Transport{
-		Proxy:               nil, // loopback only: never a proxy from the environment
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		MaxIdleConns:        conns,
-		MaxIdleConnsPerHost: conns,
-		DisableKeepAlives:   !keepAlive,
-		DisableCompression:  true,
-	}}
-}
-
-// sample is one request and its outcome.
-type sample struct {
-	Kind    string
-	ID      string // X-Request-ID sent
-	Start   time.Time
-	End     time.Time
-	Status  int    // 0: no answer (Err says why)
-	Err     string // transport error
-	Dial    bool   // the error happened while connecting (nothing was sent)
-	Reused  bool   // went over a kept-alive connection
-	Wrote   bool   // the request was written completely
-	Wrong   string // the answer came but was not the right one
-	Token   string // a 201's token
-	User    string // the user the answer should name
-	Body    []byte
-	Header  http.Header
-	Latency time.Duration
-}
-
-func (s sample) ok() bool { return s.Status >= 200 && s.Status < 300 && s.Wrong == "" }
-
-var reqSeq atomic.Uint64
-
-// do sends req and records everything about it. The body is read fully.
-func do(hc *http.Client, kind string, req *http.Request) sample {
-	s := sample{Kind: kind, ID: fmt.Sprintf("%s-%d", kind, reqSeq.Add(1))}
-	req.Header.Set("X-Request-ID", s.ID)
-	trace := &httptrace.ClientTrace{
-		GotConn:      func(i httptrace.GotConnInfo) { s.Reused = i.Reused },
-		WroteRequest: func(i httptrace.WroteRequestInfo) { s.Wrote = i.Err == nil },
-	}
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
-	s.Start = time.Now()
-	resp, err := hc.Do(req)
-	if err == nil {
-		s.Body, err = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		s.Status, s.Header = resp.StatusCode, resp.Header
-		if err != nil {
-			s.Status = 0 // an answer cut short is no answer
-		}
-	}
-	s.End = time.Now()
-	s.Latency = s.End.Sub(s.Start)
-	if err != nil {
-		s.Err = err.Error()
-		var op *net.OpError
-		s.Dial = errors.As(err, &op) && op.Op == "dial" || errors.Is(err, syscall.ECONNREFUSED)
-	}
-	return s
-}
+// Gatehouse's requests as the checker sends them, and the checks of their
+// answers. Every request goes through loadgen.Do (loopback only, with an
+// X-Request-ID the server's access log echoes).
 
 func basic(user, pw string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pw))
@@ -98,7 +34,7 @@ type tokenBody struct {
 
 // login asks for a token with Basic credentials (ttl 0: the default) and
 // checks a 201 names the user.
-func login(hc *http.Client, base, user, pw string, ttl int) sample {
+func login(hc *http.Client, base, user, pw string, ttl int) loadgen.Sample {
 	body := ""
 	if ttl > 0 {
 		body = fmt.Sprintf(`{"ttl": %d}`, ttl)
@@ -108,7 +44,7 @@ func login(hc *http.Client, base, user, pw string, ttl int) sample {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	s := do(hc, "login", req)
+	s := loadgen.Do(hc, "login", req)
 	s.User = user
 	if s.Status == http.StatusCreated {
 		var t tokenBody
@@ -132,7 +68,7 @@ type introspection struct {
 }
 
 // introspect asks about tok as the caller (a token), with a hint.
-func introspect(hc *http.Client, base, callerToken, tok, hint string) sample {
+func introspect(hc *http.Client, base, callerToken, tok, hint string) loadgen.Sample {
 	form := url.Values{"token": {tok}}
 	if hint != "" {
 		form.Set("token_type_hint", hint)
@@ -140,11 +76,11 @@ func introspect(hc *http.Client, base, callerToken, tok, hint string) sample {
 	req, _ := http.NewRequest("POST", base+"/auth/v1/introspect", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Auth-Token", callerToken)
-	return do(hc, "introspect", req)
+	return loadgen.Do(hc, "introspect", req)
 }
 
 // expectActive checks a 200 introspection names user with that type.
-func expectActive(s *sample, user, typ string) {
+func expectActive(s *loadgen.Sample, user, typ string) {
 	if s.Status != http.StatusOK {
 		return
 	}
@@ -167,7 +103,7 @@ func expectActive(s *sample, user, typ string) {
 }
 
 // expectInactive checks a 200 introspection is exactly {"active":false}.
-func expectInactive(s *sample) {
+func expectInactive(s *loadgen.Sample) {
 	if s.Status == http.StatusOK && string(s.Body) != `{"active":false}` {
 		s.Wrong = fmt.Sprintf("want exactly {\"active\":false}, got %.200s", s.Body)
 	}
@@ -175,10 +111,16 @@ func expectInactive(s *sample) {
 
 // verify asks forward auth about an original URI carrying a credential in
 // its query string.
-func verify(hc *http.Client, base, originalURI string) sample {
+func verify(hc *http.Client, base, originalURI string) loadgen.Sample {
 	req, _ := http.NewRequest("GET", base+"/auth/v1/verify", nil)
 	req.Header.Set("X-Original-URI", originalURI)
-	return do(hc, "verify", req)
+	return loadgen.Do(hc, "verify", req)
+}
+
+// readyz asks /readyz.
+func readyz(hc *http.Client, base string) loadgen.Sample {
+	req, _ := http.NewRequest("GET", base+"/readyz", nil)
+	return loadgen.Do(hc, "readyz", req)
 }
 
 // tokenPool is a set of tokens to pick from at random, safe for
@@ -223,7 +165,7 @@ func (p *tokenPool) len() int {
 
 // mustToken logs in and returns the token, or an error with the answer.
 func mustToken(base, user string, ttl int) (string, error) {
-	hc := newClient(1, false, 10*time.Second)
+	hc := loadgen.NewClient(1, false, 10*time.Second)
 	s := login(hc, base, user, passwords[user], ttl)
 	if s.Token == "" {
 		return "", fmt.Errorf("login %s: status %d %s %s %.200s", user, s.Status, s.Err, s.Wrong, s.Body)
@@ -231,44 +173,82 @@ func mustToken(base, user string, ttl int) (string, error) {
 	return s.Token, nil
 }
 
+// mustTokens logs user in n times and adds the tokens to every pool.
+func mustTokens(base, user string, n int, pools ...*tokenPool) error {
+	for range n {
+		t, err := mustToken(base, user, 0)
+		if err != nil {
+			return err
+		}
+		for _, p := range pools {
+			p.add(t, user)
+		}
+	}
+	return nil
+}
+
 // validateAll introspects every token (token → user) with 8 workers and
 // returns those that are not active for their user. A 503 or an error is
-// retried (up to 5 times, 1 s apart) before the token counts as lost.
+// retried (up to 5 times, 1 s apart, while ctx lasts) before the token
+// counts as lost.
 func validateAll(ctx context.Context, base, caller string, toks map[string]string) (lost []string, retried int) {
-	hc := newClient(8, true, 10*time.Second)
+	hc := loadgen.NewClient(8, true, 10*time.Second)
 	type job struct{ tok, user string }
-	jobs := make(chan job)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				var s sample
-				for attempt := range 6 {
-					s = introspect(hc, base, caller, j.tok, "access_token")
-					expectActive(&s, j.user, "access_token")
-					if s.Status != 0 && s.Status != http.StatusServiceUnavailable || attempt == 5 || ctx.Err() != nil {
-						break
-					}
-					mu.Lock()
-					retried++
-					mu.Unlock()
-					time.Sleep(time.Second)
-				}
-				if !s.ok() {
-					mu.Lock()
-					lost = append(lost, fmt.Sprintf("%s…(%s): status %d %s%s", j.tok[:8], j.user, s.Status, s.Err, s.Wrong))
-					mu.Unlock()
-				}
-			}
-		}()
-	}
+	jobs := make([]job, 0, len(toks))
 	for t, u := range toks {
-		jobs <- job{t, u}
+		jobs = append(jobs, job{t, u})
 	}
-	close(jobs)
-	wg.Wait()
-	return lost, retried
+	var retries atomic.Int64
+	var mu sync.Mutex
+	loadgen.Each(8, len(jobs), func(i int) loadgen.Sample {
+		s, n := introspectRetrying(ctx, hc, base, caller, jobs[i].tok, jobs[i].user)
+		retries.Add(int64(n))
+		return s
+	}, loadgen.RecorderFunc(func(s loadgen.Sample) {
+		if !s.OK() {
+			mu.Lock()
+			lost = append(lost, fmt.Sprintf("%s…(%s): status %d %s%s", s.Token[:8], s.User, s.Status, s.Err, s.Wrong))
+			mu.Unlock()
+		}
+	}))
+	return lost, int(retries.Load())
+}
+
+// introspectRetrying checks tok is active for user, asking again (up to 5
+// times, 1 s apart, while ctx lasts) after a 503 or no answer. The sample
+// carries tok and user.
+func introspectRetrying(ctx context.Context, hc *http.Client, base, caller, tok, user string) (loadgen.Sample, int) {
+	var s loadgen.Sample
+	retried := 0
+	for attempt := range 6 {
+		s = introspect(hc, base, caller, tok, "access_token")
+		expectActive(&s, user, "access_token")
+		if s.Status != 0 && s.Status != http.StatusServiceUnavailable || attempt == 5 || ctx.Err() != nil {
+			break
+		}
+		retried++
+		time.Sleep(time.Second)
+	}
+	s.Token, s.User = tok, user
+	return s, retried
+}
+
+// createAPIKey makes an API key for the owner of tok.
+func createAPIKey(base, tok string) (string, error) {
+	req, _ := http.NewRequest("POST", base+"/api/v1/apikeys", strings.NewReader(`{}`))
+	req.Header.Set("X-Auth-Token", tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := loadgen.NewClient(1, false, 10*time.Second).Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var k struct {
+		Key string `json:"key"`
+	}
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &k) != nil || k.Key == "" {
+		return "", fmt.Errorf("create API key: %d %.200s", resp.StatusCode, b)
+	}
+	return k.Key, nil
 }

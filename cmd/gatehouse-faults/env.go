@@ -26,6 +26,16 @@ type env struct {
 	pgURL    string // its admin URL (database postgres)
 }
 
+// absPaths makes each path absolute (the servers run in the work
+// directory).
+func (e *env) absPaths(paths ...*string) {
+	for _, p := range paths {
+		if abs, err := filepath.Abs(*p); err == nil {
+			*p = abs
+		}
+	}
+}
+
 // Passwords of the users every scenario's htpasswd file holds.
 var passwords = map[string]string{
 	"svc":   "svc-password",   // a service account: introspects
@@ -168,7 +178,7 @@ func (e *env) pgThaw() error {
 }
 
 // pgTokenHashes returns the hashes of every token in the database at url.
-func pgTokenHashes(dbURL string) (map[string]string, error) {
+func pgTokenHashes(dbURL string) (map[string]bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dbURL)
@@ -176,9 +186,9 @@ func pgTokenHashes(dbURL string) (map[string]string, error) {
 		return nil, err
 	}
 	defer conn.Close(ctx)
-	rows, _ := conn.Query(ctx, `SELECT token_hash, username FROM tokens`)
-	out := map[string]string{}
-	var h, u string
-	_, err = pgx.ForEachRow(rows, []any{&h, &u}, func() error { out[h] = u; return nil })
+	rows, _ := conn.Query(ctx, `SELECT token_hash FROM tokens`)
+	out := map[string]bool{}
+	var h string
+	_, err = pgx.ForEachRow(rows, []any{&h}, func() error { out[h] = true; return nil })
 	return out, err
 }

@@ -53,31 +53,8 @@ type gatehouse struct {
 // startGatehouse writes the configuration, starts the binary and waits (at
 // most 30 s) until it logs the address it serves on.
 func (e *env) startGatehouse(c instanceConfig) (*gatehouse, error) {
-	if c.Backend == "" {
-		c.Backend = "flat_file"
-	}
-	if c.BackendKwargs == "" {
-		c.BackendKwargs = fmt.Sprintf("{file_path: %q}", e.users)
-	}
-	var y strings.Builder
-	// debug: the checker reads every request's access-log line, and
-	// successful introspections are logged at debug level.
-	fmt.Fprintf(&y, "auth:\n  host: 127.0.0.1\n  port: 0\n  debug: true\n  backend: %s\n  backend_kwargs: %s\n", c.Backend, c.BackendKwargs)
-	fmt.Fprintf(&y, "  service_users: [svc]\n  admin_users: [admin]\n  token_ttl: 86400\n")
-	// Servers stopped at the end of a scenario need not drain (only the
-	// sigterm scenario measures the drain, and sets its own delay).
-	if configHasKey("shutdown_delay") && !strings.Contains(c.AuthExtra, "shutdown_delay") {
-		c.AuthExtra = strings.TrimSpace(c.AuthExtra + "\nshutdown_delay: 0")
-	}
-	if c.AuthExtra != "" {
-		for _, l := range strings.Split(strings.TrimRight(c.AuthExtra, "\n"), "\n") {
-			fmt.Fprintf(&y, "  %s\n", l)
-		}
-	}
-	fmt.Fprintf(&y, "database:\n  url: %q\n", c.DBURL)
-	y.WriteString(c.Extra)
-	cfgPath := filepath.Join(e.work, c.Name+".yaml")
-	if err := os.WriteFile(cfgPath, []byte(y.String()), 0o600); err != nil {
+	cfgPath, err := e.writeConfig(&c)
+	if err != nil {
 		return nil, err
 	}
 	g := &gatehouse{cfg: c, LogPath: filepath.Join(e.work, c.Name+".log"), done: make(chan struct{})}
@@ -107,15 +84,52 @@ func (e *env) startGatehouse(c instanceConfig) (*gatehouse, error) {
 	g.Started = time.Now()
 	addrc := make(chan string, 1)
 	go g.readLog(stderr, logf, addrc)
+	if err := g.waitServing(addrc); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// writeConfig fills c's defaults and writes its YAML file, DIR/NAME.yaml.
+func (e *env) writeConfig(c *instanceConfig) (string, error) {
+	if c.Backend == "" {
+		c.Backend = "flat_file"
+	}
+	if c.BackendKwargs == "" {
+		c.BackendKwargs = fmt.Sprintf("{file_path: %q}", e.users)
+	}
+	var y strings.Builder
+	// debug: the checker reads every request's access-log line, and
+	// successful introspections are logged at debug level.
+	fmt.Fprintf(&y, "auth:\n  host: 127.0.0.1\n  port: 0\n  debug: true\n  backend: %s\n  backend_kwargs: %s\n", c.Backend, c.BackendKwargs)
+	fmt.Fprintf(&y, "  service_users: [svc]\n  admin_users: [admin]\n  token_ttl: 86400\n")
+	// Servers stopped at the end of a scenario need not drain (only the
+	// sigterm scenario measures the drain, and sets its own delay).
+	if configHasKey("shutdown_delay") && !strings.Contains(c.AuthExtra, "shutdown_delay") {
+		c.AuthExtra = strings.TrimSpace(c.AuthExtra + "\nshutdown_delay: 0")
+	}
+	if c.AuthExtra != "" {
+		for _, l := range strings.Split(strings.TrimRight(c.AuthExtra, "\n"), "\n") {
+			fmt.Fprintf(&y, "  %s\n", l)
+		}
+	}
+	fmt.Fprintf(&y, "database:\n  url: %q\n", c.DBURL)
+	y.WriteString(c.Extra)
+	cfgPath := filepath.Join(e.work, c.Name+".yaml")
+	return cfgPath, os.WriteFile(cfgPath, []byte(y.String()), 0o600)
+}
+
+// waitServing waits (at most 30 s) for the address the server logs.
+func (g *gatehouse) waitServing(addrc <-chan string) error {
 	select {
 	case a := <-addrc:
 		g.Addr, g.Base = a, "http://"+a
-		return g, nil
+		return nil
 	case <-g.done:
-		return nil, fmt.Errorf("gatehouse %s exited (%v) before serving; log: %s\n%s", c.Name, g.waitErr, g.LogPath, tail(g.LogPath, 20))
+		return fmt.Errorf("gatehouse %s exited (%v) before serving; log: %s\n%s", g.cfg.Name, g.waitErr, g.LogPath, tail(g.LogPath, 20))
 	case <-time.After(30 * time.Second):
 		g.Kill()
-		return nil, fmt.Errorf("gatehouse %s did not serve within 30 s; log: %s\n%s", c.Name, g.LogPath, tail(g.LogPath, 20))
+		return fmt.Errorf("gatehouse %s did not serve within 30 s; log: %s\n%s", g.cfg.Name, g.LogPath, tail(g.LogPath, 20))
 	}
 }
 

@@ -7,131 +7,140 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // read the SQLite file directly
 
-	"github.com/gatehouse-auth/gatehouse/pkg/token"
+	"github.com/gatehouse-auth/gatehouse/cmd/internal/loadgen"
 )
 
 const kill9Rounds = 3
 
-// kill9 is scenario 5: on SQLite and on PostgreSQL, logins run back to back
-// (8 workers) and the server is killed with SIGKILL at a random moment, three
-// times; after each restart every token whose 201 reached the client is
-// introspected: none may be lost.
-func (e *env) kill9() (*report, error) {
-	r := &report{Title: "kill9: kill -9 under issuing load, then restart"}
-	for _, kind := range []string{"sqlite", "postgres"} {
-		var dbURL string
-		if kind == "sqlite" {
-			dbURL = "sqlite://" + filepath.Join(e.work, "kill9.db")
-		} else {
-			var err error
-			if dbURL, err = e.freshDB("faults_kill9"); err != nil {
-				return nil, err
-			}
+// kill9 is scenario 5, once per store (SQLite, then PostgreSQL): logins
+// run back to back (8 workers) and the server is killed with SIGKILL at a
+// random moment, three times; after each restart every token whose 201
+// reached the client is introspected: none may be lost. Both stores
+// report into one table.
+type kill9 struct {
+	e        *env
+	kind     string // sqlite or postgres
+	dbURL    string
+	g        *gatehouse
+	started  int // servers started, for their names
+	svc      string
+	issued   *tokenPool
+	received atomic.Int64 // 201s that reached the client
+	cut      atomic.Int64 // requests the kill left without an answer
+	restarts loadgen.Latencies
+	lost     []string
+}
+
+func (k *kill9) rounds() int { return kill9Rounds }
+
+func (k *kill9) setup() error {
+	if k.kind == "sqlite" {
+		k.dbURL = "sqlite://" + filepath.Join(k.e.work, "kill9.db")
+	} else {
+		var err error
+		if k.dbURL, err = k.e.freshDB("faults_kill9"); err != nil {
+			return err
 		}
-		issued := newTokenPool()
-		var svc string
-		var received, inflight, lostTotal, restarts int
-		var restartTimes latencies
-		var lostAll []string
-		for round := 0; round <= kill9Rounds; round++ {
-			t0 := time.Now()
-			g, err := e.startGatehouse(instanceConfig{Name: fmt.Sprintf("kill9-%s-%d", kind, round), DBURL: dbURL})
-			if err != nil {
-				return nil, err
-			}
-			if round == 0 {
-				if svc, err = mustToken(g.Base, "svc", 0); err != nil {
-					g.Kill()
-					return nil, err
-				}
-				issued.add(svc, "svc")
-			} else {
-				restarts++
-				restartTimes = append(restartTimes, time.Since(t0))
-				// Every token that reached a client so far, after a crash.
-				vctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-				lost, _ := validateAll(vctx, g.Base, svc, issued.all())
-				cancel()
-				lostTotal += len(lost)
-				lostAll = append(lostAll, lost...)
-			}
-			if round == kill9Rounds {
-				g.Stop(30 * time.Second)
-				break
-			}
-			hc := newClient(16, true, 10*time.Second)
-			rec := &recorder{}
-			lctx, stop := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				closedLoop(lctx, 8, func() sample {
-					s := login(hc, g.Base, "joe", passwords["joe"], 0)
-					if s.Token != "" {
-						issued.add(s.Token, "joe")
-					}
-					return s
-				}, rec)
-			}()
-			time.Sleep(time.Second + rand.N(time.Second))
-			_ = g.Signal(syscall.SIGKILL)
-			g.Wait(10 * time.Second)
-			stop()
-			<-done
-			for _, s := range rec.snapshot() {
-				switch {
-				case s.Token != "":
-					received++
-				case s.Status == 0:
-					inflight++
-				}
-			}
-		}
-		rows, err := tokenHashes(kind, dbURL)
-		ghosts, missing := 0, 0
-		if err == nil {
-			known := map[string]bool{}
-			for t := range issued.all() {
-				h := token.HashToken(t)
-				known[h] = true
-				if !rows[h] {
-					missing++
-				}
-			}
-			for h := range rows {
-				if !known[h] {
-					ghosts++
-				}
-			}
-		}
-		r.fig(kind+": kills / restarts", "%d / %d; restart to serving: %s", kill9Rounds, restarts, restartTimes)
-		r.fig(kind+": 201s that reached the client", "%d (+1 service token)", received)
-		r.fig(kind+": requests cut by the kill (no answer)", "%d", inflight)
-		if err != nil {
-			r.fig(kind+": token rows", "could not read: %v", err)
-		} else {
-			r.fig(kind+": token rows after the last restart", "%d; missing for a 201: %d; committed but never answered: %d", len(rows), missing, ghosts)
-		}
-		r.bar(kind+": every token whose 201 reached the client valid after each restart", lostTotal == 0 && missing == 0,
-			fmt.Sprintf("%d lost %s", lostTotal+missing, strings.Join(first(lostAll, 3), "; ")), "0 lost")
 	}
-	return r, nil
+	if err := k.start(); err != nil {
+		return err
+	}
+	k.issued = newTokenPool()
+	var err error
+	if k.svc, err = mustToken(k.g.Base, "svc", 0); err != nil {
+		return err
+	}
+	k.issued.add(k.svc, "svc")
+	return nil
+}
+
+// start starts the next server on the same store.
+func (k *kill9) start() error {
+	var err error
+	k.g, err = k.e.startGatehouse(instanceConfig{Name: fmt.Sprintf("kill9-%s-%d", k.kind, k.started), DBURL: k.dbURL})
+	k.started++
+	return err
+}
+
+func (k *kill9) load(ctx context.Context) {
+	hc := loadgen.NewClient(16, true, 10*time.Second)
+	loadgen.Closed(ctx, 8, func() loadgen.Sample {
+		s := login(hc, k.g.Base, "joe", passwords["joe"], 0)
+		if s.Token != "" {
+			k.issued.add(s.Token, "joe")
+		}
+		return s
+	}, loadgen.RecorderFunc(func(s loadgen.Sample) {
+		switch {
+		case s.Token != "":
+			k.received.Add(1)
+		case s.Status == 0:
+			k.cut.Add(1)
+		}
+	}))
+}
+
+// fault kills the server after 1–2 s (random) of load.
+func (k *kill9) fault() error {
+	time.Sleep(time.Second + rand.N(time.Second))
+	_ = k.g.Signal(syscall.SIGKILL)
+	k.g.Wait(10 * time.Second)
+	return nil
+}
+
+// again restarts the server after a kill and introspects every token that
+// reached a client so far.
+func (k *kill9) again() error {
+	t0 := time.Now()
+	if err := k.start(); err != nil {
+		return err
+	}
+	k.restarts = append(k.restarts, time.Since(t0))
+	vctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	lost, _ := validateAll(vctx, k.g.Base, k.svc, k.issued.all())
+	k.lost = append(k.lost, lost...)
+	return nil
+}
+
+func (k *kill9) close() {
+	if k.g != nil {
+		k.g.Stop(30 * time.Second)
+	}
+}
+
+// judge restarts after the last kill, validates again, and compares the
+// tokens received with the table.
+func (k *kill9) judge(r *loadgen.Report) error {
+	if err := k.again(); err != nil {
+		return err
+	}
+	k.g.Stop(30 * time.Second)
+	hashes, err := tokenHashes(k.kind, k.dbURL)
+	rows := checkRows(k.issued.all(), hashes, err)
+	r.Fig(k.kind+": kills / restarts", "%d / %d; restart to serving: %s", kill9Rounds, len(k.restarts), k.restarts)
+	r.Fig(k.kind+": 201s that reached the client", "%d (+1 service token)", k.received.Load())
+	r.Fig(k.kind+": requests cut by the kill (no answer)", "%d", k.cut.Load())
+	if rows.err != nil {
+		r.Fig(k.kind+": token rows", "could not read: %v", rows.err)
+	} else {
+		r.Fig(k.kind+": token rows after the last restart", "%d; missing for a 201: %d; committed but never answered: %d", rows.rows, rows.missing, rows.ghosts)
+	}
+	r.Bar(k.kind+": every token whose 201 reached the client valid after each restart", len(k.lost) == 0 && rows.missing == 0,
+		fmt.Sprintf("%d lost %s", len(k.lost)+rows.missing, strings.Join(loadgen.First(k.lost, 3), "; ")), "0 lost")
+	return nil
 }
 
 // tokenHashes reads every token hash straight from the database.
 func tokenHashes(kind, dbURL string) (map[string]bool, error) {
-	out := map[string]bool{}
 	if kind == "postgres" {
-		m, err := pgTokenHashes(dbURL)
-		for h := range m {
-			out[h] = true
-		}
-		return out, err
+		return pgTokenHashes(dbURL)
 	}
 	path := strings.TrimPrefix(dbURL, "sqlite://")
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
@@ -144,6 +153,7 @@ func tokenHashes(kind, dbURL string) (map[string]bool, error) {
 		return nil, err
 	}
 	defer rows.Close()
+	out := map[string]bool{}
 	for rows.Next() {
 		var h string
 		if err := rows.Scan(&h); err != nil {

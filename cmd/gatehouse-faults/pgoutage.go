@@ -1,15 +1,13 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/pkg/token"
+	"github.com/gatehouse-auth/gatehouse/cmd/internal/loadgen"
 )
 
 // Timings of the PostgreSQL outage scenarios.
@@ -28,295 +26,245 @@ const (
 	introRate  = 300.0 // introspections per second under load
 )
 
-// pgOutage is scenarios 1 (freeze false: pg_ctl stop -m immediate, later
-// start) and 2 (freeze true: SIGSTOP on every process of the cluster,
-// later SIGCONT) under a mix of logins and introspections.
-func (e *env) pgOutage(freeze bool) (*report, error) {
-	name, what, failBar := "pg-stop", "stopped (pg_ctl stop -m immediate, then start)", 2*time.Second
-	if freeze {
-		name, what, failBar = "pg-freeze", "frozen (SIGSTOP on the postmaster and all its children, then SIGCONT)", 3*time.Second
-	}
-	r := &report{Title: fmt.Sprintf("%s: PostgreSQL %s under load", name, what)}
-	dbURL, err := e.freshDB("faults_" + strings.ReplaceAll(name, "-", "_"))
-	if err != nil {
-		return nil, err
-	}
-	g, err := e.startGatehouse(instanceConfig{Name: name, DBURL: dbURL})
-	if err != nil {
-		return nil, err
-	}
-	defer g.Stop(30 * time.Second)
+// pgFault is how one PostgreSQL scenario takes the database away and
+// brings it back.
+type pgFault struct {
+	name    string
+	what    string        // for the title
+	failBar time.Duration // every 503 within this
+	freeze  bool
+	apply   func(e *env) (frozen int, err error)
+	restore func(e *env) error
+}
 
-	svc, err := mustToken(g.Base, "svc", 0)
-	if err != nil {
-		return nil, err
-	}
-	pool, issued := newTokenPool(), newTokenPool() // introspected; every 201 ever
-	issued.add(svc, "svc")
-	for range 20 {
-		t, err := mustToken(g.Base, "joe", 0)
-		if err != nil {
-			return nil, err
-		}
-		pool.add(t, "joe")
-		issued.add(t, "joe")
-	}
+func (f pgFault) title() string { return fmt.Sprintf("%s: PostgreSQL %s under load", f.name, f.what) }
 
-	hc := newClient(512, true, 15*time.Second)
-	rec, ready := &recorder{}, &recorder{}
-	streams := []stream{
-		{rate: loginRate, fire: func() sample {
-			s := login(hc, g.Base, "joe", passwords["joe"], 0)
+// pgStop is scenario 1: pg_ctl stop -m immediate, later start.
+var pgStop = pgFault{
+	name: "pg-stop", what: "stopped (pg_ctl stop -m immediate, then start)", failBar: 2 * time.Second,
+	apply:   func(e *env) (int, error) { return 0, e.pgctl("stop", "immediate") },
+	restore: func(e *env) error { return e.pgctl("start") },
+}
+
+// pgFreezeFault is scenario 2: SIGSTOP on every process of the cluster,
+// later SIGCONT.
+var pgFreezeFault = pgFault{
+	name: "pg-freeze", what: "frozen (SIGSTOP on the postmaster and all its children, then SIGCONT)", failBar: 3 * time.Second,
+	freeze: true, apply: (*env).pgFreeze, restore: (*env).pgThaw,
+}
+
+// pgOutage takes the database away under an open-loop mix of logins and
+// introspections, with /readyz polled, and judges every answer, the
+// recovery and the tokens issued.
+type pgOutage struct {
+	e     *env
+	f     pgFault
+	dbURL string
+	g     *gatehouse
+	svc   string
+	// pool is introspected under load; issued holds every token that got
+	// a 201, to be validated after the outage.
+	pool, issued *tokenPool
+	rec, ready   loadgen.Samples
+	dropped      int64
+	frozen       int
+	// fault applied → down → restore begun → up again
+	tFault, tDown, tRestore, tUp time.Time
+}
+
+func (p *pgOutage) setup() error {
+	var err error
+	if p.dbURL, err = p.e.freshDB("faults_" + strings.ReplaceAll(p.f.name, "-", "_")); err != nil {
+		return err
+	}
+	if p.g, err = p.e.startGatehouse(instanceConfig{Name: p.f.name, DBURL: p.dbURL}); err != nil {
+		return err
+	}
+	if p.svc, err = mustToken(p.g.Base, "svc", 0); err != nil {
+		return err
+	}
+	p.pool, p.issued = newTokenPool(), newTokenPool()
+	p.issued.add(p.svc, "svc")
+	return mustTokens(p.g.Base, "joe", 20, p.pool, p.issued)
+}
+
+func (p *pgOutage) load(ctx context.Context) {
+	hc := loadgen.NewClient(512, true, 15*time.Second)
+	pc := loadgen.NewClient(1, false, 5*time.Second)
+	streams := []loadgen.Stream{
+		{Rate: loginRate, Fire: func() loadgen.Sample {
+			s := login(hc, p.g.Base, "joe", passwords["joe"], 0)
 			if s.Token != "" {
-				pool.add(s.Token, "joe")
-				issued.add(s.Token, "joe")
+				p.pool.add(s.Token, "joe")
+				p.issued.add(s.Token, "joe")
 			}
 			return s
 		}},
-		{rate: introRate, fire: func() sample {
-			tok, u := pool.pick()
-			s := introspect(hc, g.Base, svc, tok, "access_token")
+		{Rate: introRate, Fire: func() loadgen.Sample {
+			tok, u := p.pool.pick()
+			s := introspect(hc, p.g.Base, p.svc, tok, "access_token")
 			expectActive(&s, u, "access_token")
 			return s
 		}},
 	}
-	pc := newClient(1, false, 5*time.Second)
-	pctx, stopProbe := context.WithCancel(context.Background())
-	probeDone := make(chan struct{})
-	go func() {
-		defer close(probeDone)
-		probe(pctx, 50*time.Millisecond, func() sample {
-			req, _ := http.NewRequest("GET", g.Base+"/readyz", nil)
-			return do(pc, "readyz", req)
-		}, ready)
-	}()
-	lctx, stopLoad := context.WithCancel(context.Background())
-	loadDone := make(chan int64, 1)
-	go func() { loadDone <- openLoop(lctx, streams, 4000, rec) }()
-	stopAll := func() int64 {
-		stopLoad()
-		d := <-loadDone
-		stopProbe()
-		<-probeDone
-		return d
-	}
+	background(
+		func() { p.dropped = loadgen.Open(ctx, streams, 4000, &p.rec) },
+		func() {
+			loadgen.Probe(ctx, 50*time.Millisecond, func() loadgen.Sample { return readyz(pc, p.g.Base) }, &p.ready)
+		},
+	)
+}
 
+func (p *pgOutage) fault() error {
 	time.Sleep(outageLead)
-	tFault := time.Now()
-	var frozen int
-	if freeze {
-		frozen, err = e.pgFreeze()
-	} else {
-		err = e.pgctl("stop", "immediate")
-	}
-	tDown := time.Now()
+	p.tFault = time.Now()
+	var err error
+	p.frozen, err = p.f.apply(p.e)
+	p.tDown = time.Now()
 	if err != nil {
-		_ = e.pgThaw()
-		_ = e.pgctl("start")
-		stopAll()
-		return nil, err
+		_ = p.e.pgThaw()
+		_ = p.e.pgctl("start")
+		return err
 	}
 	time.Sleep(outageLength)
-	tRestore := time.Now()
-	if freeze {
-		err = e.pgThaw()
-	} else {
-		err = e.pgctl("start")
-	}
-	tUp := time.Now()
+	p.tRestore = time.Now()
+	err = p.f.restore(p.e)
+	p.tUp = time.Now()
 	if err != nil {
-		stopAll()
-		return nil, fmt.Errorf("bringing the database back: %w", err)
+		return fmt.Errorf("bringing the database back: %w", err)
 	}
-	for time.Since(tUp) < recoveryGiveUp {
-		time.Sleep(250 * time.Millisecond)
-		if d, ok := recovery(rec.snapshot(), tUp); ok && time.Since(tUp.Add(d)) >= recoveryQuiet {
-			break
-		}
-	}
-	dropped := stopAll()
-	all := rec.snapshot()
+	waitRecovered(p.rec.Snapshot, p.tUp, recoveryQuiet)
+	return nil
+}
 
-	// Every token that got a 201, before, during or after the outage, must
-	// be valid now that the database is back: through the API (the cache
-	// was dropped when the listener lost its connection, so this reads the
-	// database) and in the table itself.
+func (p *pgOutage) close() {
+	if p.g != nil {
+		p.g.Stop(30 * time.Second)
+	}
+}
+
+// judge validates every token that got a 201, before, during or after the
+// outage, now that the database is back: through the API (the cache was
+// dropped when the listener lost its connection, so this reads the
+// database) and in the table itself; then writes the figures and bars.
+func (p *pgOutage) judge(r *loadgen.Report) error {
 	vctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	toks := issued.all()
-	lost, retried := validateAll(vctx, g.Base, svc, toks)
-	hashes, herr := pgTokenHashes(dbURL)
-	missingRows, ghosts := 0, 0
-	if herr == nil {
-		known := map[string]bool{}
-		for t := range toks {
-			h := token.HashToken(t)
-			known[h] = true
-			if _, ok := hashes[h]; !ok {
-				missingRows++
-			}
-		}
-		for h := range hashes {
-			if !known[h] {
-				ghosts++
-			}
-		}
+	toks := p.issued.all()
+	lost, retried := validateAll(vctx, p.g.Base, p.svc, toks)
+	hashes, err := pgTokenHashes(p.dbURL)
+	rows := checkRows(toks, hashes, err)
+	all := p.rec.Snapshot()
+	o := p.classify(all)
+	p.loadFigures(r, all)
+	p.outageFigures(r, all, o)
+	p.recoveryFigures(r, all)
+	r.Fig("tokens issued (201) in the run, incl. 21 before the load", "%d; %d validated again after the outage (%d retries)", len(toks), len(toks)-len(lost), retried)
+	if rows.err != nil {
+		r.Fig("token rows in the database", "could not read: %v", rows.err)
+	} else {
+		r.Fig("token rows in the database", "%d; missing for a 201: %d; rows whose 201 never reached the client: %d", rows.rows, rows.missing, rows.ghosts)
 	}
-
-	// Figures.
-	logins := filter(all, func(s sample) bool { return s.Kind == "login" })
-	intros := filter(all, func(s sample) bool { return s.Kind == "introspect" })
-	r.fig("load", "%.0f logins/s (flat_file, bcrypt cost 4) + %.0f introspections/s, open loop; %d ticks dropped", loginRate, introRate, dropped)
-	if freeze {
-		r.fig("processes frozen", "%d (postmaster + children)", frozen)
+	if errs := p.g.ErrorLines(); len(errs) > 0 {
+		r.Fig("first server error line", "`%.300s`", errs[0])
 	}
-	r.fig("fault applied in", "%s", ms(tDown.Sub(tFault)))
-	r.fig("database away for", "%s (fault applied → restore begun); restore took %s", secs(tRestore.Sub(tDown)), ms(tUp.Sub(tRestore)))
-	r.fig("logins", "%s", statusCounts(logins))
-	r.fig("introspections", "%s", statusCounts(intros))
+	p.bars(r, all, o, lost, rows)
+	return nil
+}
 
-	outage := filter(all, func(s sample) bool { return !s.Start.Before(tDown) && s.Start.Before(tRestore) })
-	r.fig("requests started while down", "%d (%s)", len(outage), statusCounts(outage))
-	done := filter(outage, func(s sample) bool { return s.End.Before(tRestore) })
-	cacheServed := filter(done, func(s sample) bool {
-		return s.Kind == "introspect" && s.Status == http.StatusOK && s.Start.Before(tDown.Add(cacheGrace))
+// pgOutcome sorts the requests by when they ran against the outage.
+type pgOutcome struct {
+	outage      []loadgen.Sample // started while down
+	cacheServed []loadgen.Sample // …answered 200 from the validation cache in its grace
+	notRefused  []loadgen.Sample // …answered before the restore, with neither a 503 nor the cache's 200
+	issuedDown  []loadgen.Sample // …answered 201 before the restore
+}
+
+func (p *pgOutage) classify(all []loadgen.Sample) pgOutcome {
+	var o pgOutcome
+	o.outage = loadgen.Filter(all, startedIn(p.tDown, p.tRestore))
+	done := loadgen.Filter(o.outage, func(s loadgen.Sample) bool { return s.End.Before(p.tRestore) })
+	fromCache := func(s loadgen.Sample) bool {
+		return isIntrospect(s) && s.Status == http.StatusOK && s.Start.Before(p.tDown.Add(cacheGrace))
+	}
+	o.cacheServed = loadgen.Filter(done, fromCache)
+	o.notRefused = loadgen.Filter(done, func(s loadgen.Sample) bool { return !is503(s) && !fromCache(s) })
+	o.issuedDown = loadgen.Filter(o.outage, func(s loadgen.Sample) bool {
+		return s.Status == http.StatusCreated && s.End.Before(p.tRestore)
 	})
-	notRefused := filter(done, func(s sample) bool {
-		return s.Status != http.StatusServiceUnavailable &&
-			!(s.Kind == "introspect" && s.Status == http.StatusOK && s.Start.Before(tDown.Add(cacheGrace)))
-	})
+	return o
+}
+
+func (p *pgOutage) loadFigures(r *loadgen.Report, all []loadgen.Sample) {
+	r.Fig("load", "%.0f logins/s (flat_file, bcrypt cost 4) + %.0f introspections/s, open loop; %d ticks dropped", loginRate, introRate, p.dropped)
+	if p.f.freeze {
+		r.Fig("processes frozen", "%d (postmaster + children)", p.frozen)
+	}
+	r.Fig("fault applied in", "%s", loadgen.Ms(p.tDown.Sub(p.tFault)))
+	r.Fig("database away for", "%s (fault applied → restore begun); restore took %s", loadgen.Secs(p.tRestore.Sub(p.tDown)), loadgen.Ms(p.tUp.Sub(p.tRestore)))
+	r.Fig("logins", "%s", loadgen.StatusCounts(loadgen.Filter(all, isLogin)))
+	r.Fig("introspections", "%s", loadgen.StatusCounts(loadgen.Filter(all, isIntrospect)))
+}
+
+func (p *pgOutage) outageFigures(r *loadgen.Report, all []loadgen.Sample, o pgOutcome) {
+	r.Fig("requests started while down", "%d (%s)", len(o.outage), loadgen.StatusCounts(o.outage))
 	lastCached := time.Duration(-1)
-	for _, c := range cacheServed {
-		lastCached = max(lastCached, c.End.Sub(tDown))
+	for _, c := range o.cacheServed {
+		lastCached = max(lastCached, c.End.Sub(p.tDown))
 	}
-	cached := fmt.Sprint(len(cacheServed))
+	cached := fmt.Sprint(len(o.cacheServed))
 	if lastCached >= 0 {
-		cached += fmt.Sprintf(", the last %s after the fault", ms(lastCached))
+		cached += fmt.Sprintf(", the last %s after the fault", loadgen.Ms(lastCached))
 	}
-	r.fig("…answered 200 from the validation cache before the listener noticed", "%s (allowed in the first %s)", cached, secs(cacheGrace))
-	failed := filter(all, func(s sample) bool { return s.Status == http.StatusServiceUnavailable })
-	r.fig("503 latency (all 503s)", "%s", lats(failed))
-	r.fig("latency of requests started while down (incl. those answered after the restore)", "%s; slowest: %s", lats(outage), slowest(outage, tDown, 3))
-	r.fig("503 latency, logins", "%s", lats(filter(failed, func(s sample) bool { return s.Kind == "login" })))
-	r.fig("503 latency, introspections", "%s", lats(filter(failed, func(s sample) bool { return s.Kind == "introspect" })))
-
-	other5xx := filter(all, func(s sample) bool { return s.Status >= 500 && s.Status != http.StatusServiceUnavailable })
-	noAnswer := filter(all, func(s sample) bool { return s.Status == 0 })
-	wrong := filter(all, func(s sample) bool { return s.Wrong != "" })
-	issuedDown := filter(outage, func(s sample) bool { return s.Status == http.StatusCreated && s.End.Before(tRestore) })
-	straddle := filter(logins, func(s sample) bool {
-		return s.Status == http.StatusCreated && s.Start.Before(tDown) && !s.End.Before(tDown)
+	r.Fig("…answered 200 from the validation cache before the listener noticed", "%s (allowed in the first %s)", cached, loadgen.Secs(cacheGrace))
+	refused := loadgen.Filter(all, is503)
+	r.Fig("503 latency (all 503s)", "%s", loadgen.Lats(refused))
+	r.Fig("latency of requests started while down (incl. those answered after the restore)", "%s; slowest: %s", loadgen.Lats(o.outage), slowest(o.outage, p.tDown, 3))
+	r.Fig("503 latency, logins", "%s", loadgen.Lats(loadgen.Filter(refused, isLogin)))
+	r.Fig("503 latency, introspections", "%s", loadgen.Lats(loadgen.Filter(refused, isIntrospect)))
+	straddle := loadgen.Filter(all, func(s loadgen.Sample) bool {
+		return isLogin(s) && s.Status == http.StatusCreated && s.Start.Before(p.tDown) && !s.End.Before(p.tDown)
 	})
-	r.fig("201s for logins in flight when the fault hit", "%d (committed before it; validated below)", len(straddle))
+	r.Fig("201s for logins in flight when the fault hit", "%d (committed before it; validated below)", len(straddle))
+}
 
+func (p *pgOutage) recoveryFigures(r *loadgen.Report, all []loadgen.Sample) {
 	firstReady503, firstReady200 := time.Duration(-1), time.Duration(-1)
-	for _, s := range ready.snapshot() {
-		if firstReady503 < 0 && !s.Start.Before(tFault) && s.Status == http.StatusServiceUnavailable {
-			firstReady503 = s.End.Sub(tFault)
+	for _, s := range p.ready.Snapshot() {
+		if firstReady503 < 0 && !s.Start.Before(p.tFault) && is503(s) {
+			firstReady503 = s.End.Sub(p.tFault)
 		}
-		if firstReady200 < 0 && !s.Start.Before(tUp) && s.Status == http.StatusOK {
-			firstReady200 = s.End.Sub(tUp)
+		if firstReady200 < 0 && !s.Start.Before(p.tUp) && s.Status == http.StatusOK {
+			firstReady200 = s.End.Sub(p.tUp)
 		}
 	}
-	r.fig("/readyz 503 after the fault", "%s", durOrNever(firstReady503))
-	r.fig("/readyz 200 after the database returned", "%s", durOrNever(firstReady200))
-	recov, recovered := recovery(all, tUp)
+	r.Fig("/readyz 503 after the fault", "%s", loadgen.MsOrNever(firstReady503))
+	r.Fig("/readyz 200 after the database returned", "%s", loadgen.MsOrNever(firstReady200))
 	firstOK := time.Duration(-1)
 	for _, s := range all {
-		if !s.Start.Before(tUp) && s.ok() && (firstOK < 0 || s.End.Sub(tUp) < firstOK) {
-			firstOK = s.End.Sub(tUp)
+		if !s.Start.Before(p.tUp) && s.OK() && (firstOK < 0 || s.End.Sub(p.tUp) < firstOK) {
+			firstOK = s.End.Sub(p.tUp)
 		}
 	}
-	r.fig("first success after the database returned", "%s", durOrNever(firstOK))
-	r.fig("last failure after the database returned", "%s", secs(recov))
-	r.fig("tokens issued (201) in the run, incl. 21 before the load", "%d; %d validated again after the outage (%d retries)", len(toks), len(toks)-len(lost), retried)
-	if herr != nil {
-		r.fig("token rows in the database", "could not read: %v", herr)
-	} else {
-		r.fig("token rows in the database", "%d; missing for a 201: %d; rows whose 201 never reached the client: %d", len(hashes), missingRows, ghosts)
-	}
-	if errs := g.ErrorLines(); len(errs) > 0 {
-		r.fig("first server error line", "`%.300s`", errs[0])
-	}
-
-	// Bars.
-	r.bar("every request started while down answered 503 (bar: no other answer, no 201)", len(notRefused) == 0,
-		fmt.Sprintf("%d other answers %s", len(notRefused), firstExamples(notRefused, 3)), "0")
-	r.bar(fmt.Sprintf("every 503 within %s", secs(failBar)), lats(failed).max() < failBar, "max "+ms(lats(failed).max()), "< "+secs(failBar))
-	r.bar("no 500 (or other 5xx but 503)", len(other5xx) == 0, fmt.Sprint(len(other5xx)), "0")
-	r.bar("no request without an answer (reset, timeout)", len(noAnswer) == 0, fmt.Sprintf("%d %s", len(noAnswer), firstExamples(noAnswer, 2)), "0")
-	r.bar("no wrong answer (200 that is not active for the right user)", len(wrong) == 0, fmt.Sprintf("%d %s", len(wrong), firstExamples(wrong, 2)), "0")
-	r.bar("no token issued while down (201)", len(issuedDown) == 0, fmt.Sprint(len(issuedDown)), "0")
-	r.bar("every 201 token valid after the database returned", len(lost) == 0 && missingRows == 0,
-		fmt.Sprintf("%d lost %s", len(lost), strings.Join(first(lost, 3), "; ")), "0 lost")
-	r.bar("recovered without restarting Gatehouse (last failure after the database returned)",
-		recovered && recov <= recoveryBar, recoveredText(recov, recovered), "≤ "+secs(recoveryBar))
-	return r, nil
+	r.Fig("first success after the database returned", "%s", loadgen.MsOrNever(firstOK))
+	recov, _ := recovery(all, p.tUp)
+	r.Fig("last failure after the database returned", "%s", loadgen.Secs(recov))
 }
 
-// recovery returns, for requests started at or after up, how long after up
-// the last one that failed ended (0 if none failed), and whether logins
-// and introspections both succeeded after it.
-func recovery(ss []sample, up time.Time, kinds ...string) (time.Duration, bool) {
-	if len(kinds) == 0 {
-		kinds = []string{"login", "introspect"}
-	}
-	lastFail := up
-	for _, s := range ss {
-		if !s.Start.Before(up) && !s.ok() && s.End.After(lastFail) {
-			lastFail = s.End
-		}
-	}
-	okKinds := map[string]bool{}
-	for _, s := range ss {
-		if s.Start.After(lastFail) && s.ok() {
-			okKinds[s.Kind] = true
-		}
-	}
-	for _, k := range kinds {
-		if !okKinds[k] {
-			return lastFail.Sub(up), false
-		}
-	}
-	return lastFail.Sub(up), true
-}
-
-func recoveredText(d time.Duration, ok bool) string {
-	if !ok {
-		return fmt.Sprintf("not recovered (last failure %s after)", secs(d))
-	}
-	return secs(d)
-}
-
-func durOrNever(d time.Duration) string {
-	if d < 0 {
-		return "never seen"
-	}
-	return ms(d)
-}
-
-func first(ss []string, n int) []string {
-	if len(ss) > n {
-		return ss[:n]
-	}
-	return ss
-}
-
-// slowest describes the n slowest samples: kind, status, when sent
-// (relative to ref) and latency.
-func slowest(ss []sample, ref time.Time, n int) string {
-	s := slices.Clone(ss)
-	slices.SortFunc(s, func(a, b sample) int { return cmp.Compare(b.Latency, a.Latency) })
-	var parts []string
-	for _, x := range first2(s, n) {
-		parts = append(parts, fmt.Sprintf("%s %d sent at %s took %s", x.Kind, x.Status, relTo(x.Start, ref), ms(x.Latency)))
-	}
-	return strings.Join(parts, "; ")
-}
-
-func first2[T any](s []T, n int) []T {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
+func (p *pgOutage) bars(r *loadgen.Report, all []loadgen.Sample, o pgOutcome, lost []string, rows rowCheck) {
+	ex := loadgen.FirstExamples
+	fivexx, silent, wrong := loadgen.Filter(all, other5xx), loadgen.Filter(all, noAnswer), loadgen.Filter(all, isWrong)
+	maxFail := loadgen.Lats(loadgen.Filter(all, is503)).Max()
+	r.Bar("every request started while down answered 503 (bar: no other answer, no 201)", len(o.notRefused) == 0,
+		fmt.Sprintf("%d other answers %s", len(o.notRefused), ex(o.notRefused, 3)), "0")
+	r.Bar(fmt.Sprintf("every 503 within %s", loadgen.Secs(p.f.failBar)), maxFail < p.f.failBar, "max "+loadgen.Ms(maxFail), "< "+loadgen.Secs(p.f.failBar))
+	r.Bar("no 500 (or other 5xx but 503)", len(fivexx) == 0, fmt.Sprint(len(fivexx)), "0")
+	r.Bar("no request without an answer (reset, timeout)", len(silent) == 0, fmt.Sprintf("%d %s", len(silent), ex(silent, 2)), "0")
+	r.Bar("no wrong answer (200 that is not active for the right user)", len(wrong) == 0, fmt.Sprintf("%d %s", len(wrong), ex(wrong, 2)), "0")
+	r.Bar("no token issued while down (201)", len(o.issuedDown) == 0, fmt.Sprint(len(o.issuedDown)), "0")
+	r.Bar("every 201 token valid after the database returned", len(lost) == 0 && rows.missing == 0,
+		fmt.Sprintf("%d lost %s", len(lost), strings.Join(loadgen.First(lost, 3), "; ")), "0 lost")
+	recov, recovered := recovery(all, p.tUp)
+	r.Bar("recovered without restarting Gatehouse (last failure after the database returned)",
+		recovered && recov <= recoveryBar, recoveredText(recov, recovered), "≤ "+loadgen.Secs(recoveryBar))
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/cmd/internal/loadgen"
 )
 
 // sigterm is scenario 4: SIGTERM while logins (some slow: bcrypt cost 12)
@@ -17,196 +19,225 @@ import (
 // What the server did with each request is read from its access log (the
 // checker sends its own X-Request-ID, which the log echoes): a request the
 // client saw fail although the server logged it was accepted and then lost.
-func (e *env) sigterm(drainMin time.Duration) (*report, error) {
-	r := &report{Title: "sigterm: SIGTERM under load"}
-	dbURL, err := e.freshDB("faults_sigterm")
+type sigterm struct {
+	e        *env
+	drainMin time.Duration // /readyz must answer 503 this long before the listener closes
+	g        *gatehouse
+	svc      string
+	pool     *tokenPool
+	mu       sync.Mutex
+	served   map[string]int // request id → status, from the access log
+	rec      loadgen.Samples
+	ready    loadgen.Samples
+	tSig     time.Time
+	tExit    time.Time
+	code     int
+	exited   bool
+}
+
+func (t *sigterm) setup() error {
+	dbURL, err := t.e.freshDB("faults_sigterm")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var mu sync.Mutex
-	served := map[string]int{} // request id → status, from the access log
-	// A tree that has the proposed auth.shutdown_delay (docs/RELIABILITY.md)
-	// drains for 2 s rather than its default, to keep the run short.
+	t.served = map[string]int{}
+	// A tree that has auth.shutdown_delay (docs/RELIABILITY.md) drains for
+	// 2 s rather than its default, to keep the run short.
 	authExtra := ""
 	if configHasKey("shutdown_delay") {
 		authExtra = "shutdown_delay: 2"
 	}
-	g, err := e.startGatehouse(instanceConfig{Name: "sigterm", DBURL: dbURL, AuthExtra: authExtra, OnRequest: func(id string, status int) {
-		mu.Lock()
-		served[id] = status
-		mu.Unlock()
+	t.g, err = t.e.startGatehouse(instanceConfig{Name: "sigterm", DBURL: dbURL, AuthExtra: authExtra, OnRequest: func(id string, status int) {
+		t.mu.Lock()
+		t.served[id] = status
+		t.mu.Unlock()
 	}})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer g.Stop(30 * time.Second)
-	svc, err := mustToken(g.Base, "svc", 0)
-	if err != nil {
-		return nil, err
+	if t.svc, err = mustToken(t.g.Base, "svc", 0); err != nil {
+		return err
 	}
-	pool := newTokenPool()
-	for range 20 {
-		t, err := mustToken(g.Base, "joe", 0)
-		if err != nil {
-			return nil, err
-		}
-		pool.add(t, "joe")
-	}
+	t.pool = newTokenPool()
+	return mustTokens(t.g.Base, "joe", 20, t.pool)
+}
 
-	hc := newClient(64, true, 60*time.Second)
-	rec, ready := &recorder{}, &recorder{}
-	lctx, stopLoad := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	run := func(workers int, fire func() sample) {
-		wg.Add(1)
-		go func() { defer wg.Done(); closedLoop(lctx, workers, fire, rec) }()
-	}
-	run(8, func() sample {
-		tok, u := pool.pick()
-		s := introspect(hc, g.Base, svc, tok, "access_token")
+func (t *sigterm) load(ctx context.Context) {
+	hc := loadgen.NewClient(64, true, 60*time.Second)
+	pc := loadgen.NewClient(1, false, 5*time.Second)
+	intro := func() loadgen.Sample {
+		tok, u := t.pool.pick()
+		s := introspect(hc, t.g.Base, t.svc, tok, "access_token")
 		expectActive(&s, u, "access_token")
 		return s
-	})
-	run(2, func() sample { return login(hc, g.Base, "joe", passwords["joe"], 0) })
-	run(2, func() sample { s := login(hc, g.Base, "slow", passwords["slow"], 0); s.Kind = "slow-login"; return s })
-	pc := newClient(1, false, 5*time.Second)
-	pctx, stopProbe := context.WithCancel(context.Background())
-	probeDone := make(chan struct{})
-	go func() {
-		defer close(probeDone)
-		probe(pctx, 10*time.Millisecond, func() sample {
-			req, _ := http.NewRequest("GET", g.Base+"/readyz", nil)
-			return do(pc, "readyz", req)
-		}, ready)
-	}()
-
-	time.Sleep(2 * time.Second)
-	tSig := time.Now()
-	if err := g.Signal(syscall.SIGTERM); err != nil {
-		stopLoad()
-		stopProbe()
-		return nil, err
 	}
-	code, exited := g.Wait(60 * time.Second)
-	tExit := time.Now()
-	time.Sleep(200 * time.Millisecond)
-	stopLoad()
-	wg.Wait()
-	stopProbe()
-	<-probeDone
-	all := rec.snapshot()
+	joe := func() loadgen.Sample { return login(hc, t.g.Base, "joe", passwords["joe"], 0) }
+	slow := func() loadgen.Sample {
+		s := login(hc, t.g.Base, "slow", passwords["slow"], 0)
+		s.Kind = "slow-login"
+		return s
+	}
+	background(
+		func() { loadgen.Closed(ctx, 8, intro, &t.rec) },
+		func() { loadgen.Closed(ctx, 2, joe, &t.rec) },
+		func() { loadgen.Closed(ctx, 2, slow, &t.rec) },
+		func() {
+			loadgen.Probe(ctx, 10*time.Millisecond, func() loadgen.Sample { return readyz(pc, t.g.Base) }, &t.ready)
+		},
+	)
+}
 
-	// Readiness as a load balancer would see it.
-	var first503, firstRefused, last200 time.Time
-	for _, s := range ready.snapshot() {
-		if s.Start.Before(tSig) {
+// fault sends SIGTERM after 2 s of load and waits for the exit; the load
+// goes on for 200 ms more, to see what the closed listener answers.
+func (t *sigterm) fault() error {
+	time.Sleep(2 * time.Second)
+	t.tSig = time.Now()
+	if err := t.g.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	t.code, t.exited = t.g.Wait(60 * time.Second)
+	t.tExit = time.Now()
+	time.Sleep(200 * time.Millisecond)
+	return nil
+}
+
+func (t *sigterm) close() {
+	if t.g != nil {
+		t.g.Stop(30 * time.Second)
+	}
+}
+
+// readiness is /readyz after SIGTERM as a load balancer would see it.
+type readiness struct {
+	first503, firstRefused, last200 time.Time
+	seen503First                    bool          // a 503 came before the first refused connection
+	window                          time.Duration // from the first 503 to the listener's close
+}
+
+func (t *sigterm) readiness() readiness {
+	var rd readiness
+	for _, s := range t.ready.Snapshot() {
+		if s.Start.Before(t.tSig) {
 			continue
 		}
 		switch {
 		case s.Status == http.StatusOK:
-			last200 = s.End
-		case s.Status == http.StatusServiceUnavailable && first503.IsZero():
-			first503 = s.End
-		case s.Status == 0 && firstRefused.IsZero():
-			firstRefused = s.Start
+			rd.last200 = s.End
+		case is503(s) && rd.first503.IsZero():
+			rd.first503 = s.End
+		case s.Status == 0 && rd.firstRefused.IsZero():
+			rd.firstRefused = s.Start
 		}
 	}
-	var window time.Duration
-	seen503First := !first503.IsZero() && (firstRefused.IsZero() || first503.Before(firstRefused))
-	if seen503First {
-		end := firstRefused
+	rd.seen503First = !rd.first503.IsZero() && (rd.firstRefused.IsZero() || rd.first503.Before(rd.firstRefused))
+	if rd.seen503First {
+		end := rd.firstRefused
 		if end.IsZero() {
-			end = tExit
+			end = t.tExit
 		}
-		window = end.Sub(first503)
+		rd.window = end.Sub(rd.first503)
 	}
+	return rd
+}
 
-	// The load's requests. "Accepted" means the server read the request
-	// and ran its handler: its access log has the request's id.
-	mu.Lock()
-	accepted := func(s sample) bool { _, ok := served[s.ID]; return ok }
-	var refused, unread, lostAccepted, badAnswers, inflight, inflightAccepted, inflightAcceptedOK []sample
-	acceptedAfter := 0
+// sigtermOutcome sorts the load's requests. "Accepted" means the server
+// read the request and ran its handler: its access log has the request's
+// id.
+type sigtermOutcome struct {
+	refused, unread, lostAccepted, badAnswers []loadgen.Sample
+	inflight, inflightAccepted                []loadgen.Sample // at SIGTERM
+	inflightAcceptedOK                        int
+	acceptedAfter                             int
+}
+
+func (t *sigterm) classify(all []loadgen.Sample) sigtermOutcome {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	accepted := func(s loadgen.Sample) bool { _, ok := t.served[s.ID]; return ok }
+	var o sigtermOutcome
 	for _, s := range all {
-		if s.Start.Before(tSig) && s.End.After(tSig) {
-			inflight = append(inflight, s)
+		if s.Start.Before(t.tSig) && s.End.After(t.tSig) {
+			o.inflight = append(o.inflight, s)
 			if accepted(s) {
-				inflightAccepted = append(inflightAccepted, s)
-				if s.ok() {
-					inflightAcceptedOK = append(inflightAcceptedOK, s)
+				o.inflightAccepted = append(o.inflightAccepted, s)
+				if s.OK() {
+					o.inflightAcceptedOK++
 				}
 			}
 		}
-		if s.Start.After(tSig) && accepted(s) {
-			acceptedAfter++
+		if s.Start.After(t.tSig) && accepted(s) {
+			o.acceptedAfter++
 		}
 		switch {
-		case s.Status != 0 && !s.ok():
-			badAnswers = append(badAnswers, s)
+		case s.Status != 0 && !s.OK():
+			o.badAnswers = append(o.badAnswers, s)
 		case s.Status != 0:
 		case s.Dial:
-			refused = append(refused, s)
+			o.refused = append(o.refused, s)
 		case accepted(s):
-			lostAccepted = append(lostAccepted, s)
+			o.lostAccepted = append(o.lostAccepted, s)
 		default:
-			unread = append(unread, s)
+			o.unread = append(o.unread, s)
 		}
 	}
-	mu.Unlock()
-	slowInflight := filter(inflightAccepted, func(s sample) bool { return s.Kind == "slow-login" })
+	return o
+}
 
-	r.fig("load", "closed loop: 8 introspection workers, 2 login workers (bcrypt cost 4), 2 slow-login workers (bcrypt cost 12); keep-alive")
-	r.fig("requests", "%d: %s", len(all), statusCounts(all))
-	r.fig("in flight when SIGTERM was sent (client's view)", "%d: %s", len(inflight), statusCounts(inflight))
-	r.fig("…of which the server had accepted", "%d (%d slow logins): %s", len(inflightAccepted), len(slowInflight), statusCounts(inflightAccepted))
-	r.fig("latency of the slow logins in flight at SIGTERM", "%s", lats(slowInflight))
-	r.fig("requests accepted by the server after SIGTERM", "%d", acceptedAfter)
-	r.fig("failed: connection refused (listener closed; never accepted)", "%d", len(refused))
-	r.fig("failed: kept-alive connection closed before the server read the request (not accepted)", "%d %s", len(unread), whenFailed(unread, tSig, 3))
-	r.fig("failed: accepted by the server (in its access log), answer lost", "%d %s", len(lostAccepted), whenFailed(lostAccepted, tSig, 3))
-	r.fig("/readyz after SIGTERM", "last 200 at %s, first 503 at %s, first refused connection at %s",
-		relTo(last200, tSig), relTo(first503, tSig), relTo(firstRefused, tSig))
-	r.fig("/readyz 503 window before the listener closed", "%s", ms(window))
-	r.fig("SIGTERM → exit", "%s, exit code %d", ms(tExit.Sub(tSig)), code)
+func (t *sigterm) judge(r *loadgen.Report) error {
+	all := t.rec.Snapshot()
+	rd, o := t.readiness(), t.classify(all)
+	t.figures(r, all, rd, o)
+	t.bars(r, all, rd, o)
+	return nil
+}
 
-	r.bar("exit code 0, within the 30 s shutdown timeout", exited && code == 0, fmt.Sprintf("exited=%v code=%d after %s", exited, code, secs(tExit.Sub(tSig))), "0")
-	r.bar("every request accepted before SIGTERM and in flight completed normally", len(inflightAcceptedOK) == len(inflightAccepted),
-		fmt.Sprintf("%d of %d", len(inflightAcceptedOK), len(inflightAccepted)), "all")
-	sentBefore := filter(all, func(s sample) bool { return s.Start.Before(tSig) })
-	sentBeforeFailed := filter(sentBefore, func(s sample) bool { return !s.ok() })
-	r.bar("every request sent before SIGTERM answered normally (stricter: includes requests the server had not read yet)",
+func (t *sigterm) figures(r *loadgen.Report, all []loadgen.Sample, rd readiness, o sigtermOutcome) {
+	sc := loadgen.StatusCounts
+	slowInflight := loadgen.OfKind(o.inflightAccepted, "slow-login")
+	r.Fig("load", "closed loop: 8 introspection workers, 2 login workers (bcrypt cost 4), 2 slow-login workers (bcrypt cost 12); keep-alive")
+	r.Fig("requests", "%d: %s", len(all), sc(all))
+	r.Fig("in flight when SIGTERM was sent (client's view)", "%d: %s", len(o.inflight), sc(o.inflight))
+	r.Fig("…of which the server had accepted", "%d (%d slow logins): %s", len(o.inflightAccepted), len(slowInflight), sc(o.inflightAccepted))
+	r.Fig("latency of the slow logins in flight at SIGTERM", "%s", loadgen.Lats(slowInflight))
+	r.Fig("requests accepted by the server after SIGTERM", "%d", o.acceptedAfter)
+	r.Fig("failed: connection refused (listener closed; never accepted)", "%d", len(o.refused))
+	r.Fig("failed: kept-alive connection closed before the server read the request (not accepted)", "%d %s", len(o.unread), whenFailed(o.unread, t.tSig, 3))
+	r.Fig("failed: accepted by the server (in its access log), answer lost", "%d %s", len(o.lostAccepted), whenFailed(o.lostAccepted, t.tSig, 3))
+	r.Fig("/readyz after SIGTERM", "last 200 at %s, first 503 at %s, first refused connection at %s",
+		loadgen.RelTo(rd.last200, t.tSig), loadgen.RelTo(rd.first503, t.tSig), loadgen.RelTo(rd.firstRefused, t.tSig))
+	r.Fig("/readyz 503 window before the listener closed", "%s", loadgen.Ms(rd.window))
+	r.Fig("SIGTERM → exit", "%s, exit code %d", loadgen.Ms(t.tExit.Sub(t.tSig)), t.code)
+}
+
+func (t *sigterm) bars(r *loadgen.Report, all []loadgen.Sample, rd readiness, o sigtermOutcome) {
+	r.Bar("exit code 0, within the 30 s shutdown timeout", t.exited && t.code == 0,
+		fmt.Sprintf("exited=%v code=%d after %s", t.exited, t.code, loadgen.Secs(t.tExit.Sub(t.tSig))), "0")
+	r.Bar("every request accepted before SIGTERM and in flight completed normally", o.inflightAcceptedOK == len(o.inflightAccepted),
+		fmt.Sprintf("%d of %d", o.inflightAcceptedOK, len(o.inflightAccepted)), "all")
+	sentBefore := loadgen.Filter(all, func(s loadgen.Sample) bool { return s.Start.Before(t.tSig) })
+	sentBeforeFailed := loadgen.Filter(sentBefore, failed)
+	r.Bar("every request sent before SIGTERM answered normally (stricter: includes requests the server had not read yet)",
 		len(sentBeforeFailed) == 0, fmt.Sprintf("%d of %d failed", len(sentBeforeFailed), len(sentBefore)), "0")
-	r.bar("no accepted request lost (reset, error)", len(lostAccepted) == 0, fmt.Sprint(len(lostAccepted)), "0")
-	r.bar("no wrong or failed answer (every answer 200/201 and right)", len(badAnswers) == 0,
-		fmt.Sprintf("%d %s", len(badAnswers), firstExamples(badAnswers, 2)), "0")
-	r.bar(fmt.Sprintf("/readyz turned 503 before the listener closed, for at least %s", secs(drainMin)),
-		seen503First && window >= drainMin, readinessText(seen503First, window, first503, firstRefused, tSig), "≥ "+secs(drainMin))
-	return r, nil
+	r.Bar("no accepted request lost (reset, error)", len(o.lostAccepted) == 0, fmt.Sprint(len(o.lostAccepted)), "0")
+	r.Bar("no wrong or failed answer (every answer 200/201 and right)", len(o.badAnswers) == 0,
+		fmt.Sprintf("%d %s", len(o.badAnswers), loadgen.FirstExamples(o.badAnswers, 2)), "0")
+	r.Bar(fmt.Sprintf("/readyz turned 503 before the listener closed, for at least %s", loadgen.Secs(t.drainMin)),
+		rd.seen503First && rd.window >= t.drainMin, readinessText(rd, t.tSig), "≥ "+loadgen.Secs(t.drainMin))
 }
 
-func relTo(t, ref time.Time) string {
-	if t.IsZero() {
-		return "never"
+func readinessText(rd readiness, sig time.Time) string {
+	if !rd.seen503First {
+		return fmt.Sprintf("never: no 503 before the first refused connection (%s after SIGTERM)", loadgen.RelTo(rd.firstRefused, sig))
 	}
-	return fmt.Sprintf("%+.1f ms", float64(t.Sub(ref).Microseconds())/1000)
-}
-
-func readinessText(seen bool, window time.Duration, first503, firstRefused, sig time.Time) string {
-	if !seen {
-		return fmt.Sprintf("never: no 503 before the first refused connection (%s after SIGTERM)", relTo(firstRefused, sig))
-	}
-	return ms(window)
+	return loadgen.Ms(rd.window)
 }
 
 // whenFailed describes up to n failed samples relative to the signal.
-func whenFailed(ss []sample, sig time.Time, n int) string {
+func whenFailed(ss []loadgen.Sample, sig time.Time, n int) string {
 	var parts []string
-	for _, s := range ss {
-		if len(parts) == n {
-			break
-		}
+	for _, s := range loadgen.First(ss, n) {
 		parts = append(parts, fmt.Sprintf("%s sent %s, failed %s (kept-alive %v, written %v): %s",
-			s.Kind, relTo(s.Start, sig), relTo(s.End, sig), s.Reused, s.Wrote, s.Err))
+			s.Kind, loadgen.RelTo(s.Start, sig), loadgen.RelTo(s.End, sig), s.Reused, s.Wrote, s.Err))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -11,7 +11,8 @@
 //	id, _ := authn.FromContext(r.Context()) // in app: id.Username, id.Groups
 //
 // The service's own account (whose Token, APIKey or password is in Config)
-// must be one of Gatehouse's auth.service_users or auth.admin_users.
+// must be one of Gatehouse's auth.service_users or auth.admin_users. The
+// package's Example is a whole service, run against a stand-in Gatehouse.
 //
 // Failures are never a pass: a request without a credential, or with one
 // Gatehouse does not call active, gets 401; when Gatehouse cannot be asked
