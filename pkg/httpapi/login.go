@@ -45,20 +45,22 @@ func (s *Server) checkPassword(r *http.Request, cacheable bool) (backend.Identit
 	}
 	if ok && cacheable {
 		if id, hit := s.basic.get(user, password); hit {
-			res.end(false)
+			res.end(attemptEnded)
 			return id, nil
 		}
 	}
 	who, err := s.askBackend(r, user, password, ok)
 	if errors.Is(err, backend.ErrInvalidCredentials) {
 		err = s.recordLoginFailure(r.Context(), counters)
-		res.end(err == nil)
+		res.end(failedOr(err))
 		return s.loginFailed(r, name, user, cmpOr(err, errInvalidCredentials))
 	}
-	if err == nil {
-		err = s.clearLoginFailures(r.Context(), who.Username, r)
+	if err != nil {
+		res.end(outageOf(r))
+		return s.loginFailed(r, name, user, err)
 	}
-	res.end(false)
+	err = s.clearLoginFailures(r.Context(), who.Username, r)
+	res.end(attemptEnded)
 	if err != nil {
 		return s.loginFailed(r, name, user, err)
 	}
@@ -75,6 +77,25 @@ func (s *Server) askBackend(r *http.Request, user, password string, ok bool) (ba
 		return backend.Identity{}, backend.ErrInvalidCredentials
 	}
 	return s.cfg.Backend.Authenticate(r.Context(), user, password)
+}
+
+// outageOf is how an attempt the backend did not answer ended: an outage,
+// unless the client hung up (its own context ended), which says nothing
+// of the backend.
+func outageOf(r *http.Request) attemptOutcome {
+	if r.Context().Err() != nil {
+		return attemptEnded
+	}
+	return attemptUnavailable
+}
+
+// failedOr is attemptFailed once the failure is recorded, else the store
+// could not record it.
+func failedOr(recordErr error) attemptOutcome {
+	if recordErr != nil {
+		return attemptUnavailable
+	}
+	return attemptFailed
 }
 
 // cmpOr is err when it is set (a failure that could not be counted must

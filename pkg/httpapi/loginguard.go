@@ -2,12 +2,14 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"hash/maphash"
 	"math"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
@@ -31,7 +33,34 @@ type loginGuard struct {
 	// changed is closed, and replaced, whenever an attempt ends, waking
 	// the attempts that wait for an in-flight one.
 	changed chan struct{}
+	// downAt is when an attempt last found the backend unavailable. An
+	// attempt held up only by in-flight ones gives up at once (503) while
+	// that is recent: they are waiting on a dead directory, and so would it.
+	downAt time.Time
 }
+
+// attemptOutcome is how a reserved attempt ended.
+type attemptOutcome int
+
+const (
+	attemptEnded       attemptOutcome = iota // nothing recorded: a success, or a client that hung up
+	attemptFailed                            // a failure was recorded in the store
+	attemptUnavailable                       // the backend or the store could not answer
+)
+
+// maxInflightWait bounds how long an attempt waits for in-flight attempts
+// on its counters before it is answered 503: a burst of good logins gets
+// through, and a backend outage does not stack waits on its timeout.
+const maxInflightWait = time.Second
+
+// recentOutage is how long after an attempt found the backend down the
+// attempts held up behind in-flight ones are answered 503 at once.
+const recentOutage = time.Second
+
+// errLoginBusy is the answer to an attempt that could not get a place in
+// time: nothing was checked, and the account is not locked.
+var errLoginBusy = &Error{Status: http.StatusServiceUnavailable, Message: msgUnavailable, RetryAfter: 1,
+	Err: fmt.Errorf("too many logins in flight for one account: %w", backend.ErrBusy)}
 
 func newLoginGuard() *loginGuard {
 	return &loginGuard{inflight: map[string]int{}, seed: maphash.MakeSeed(), changed: make(chan struct{})}
@@ -44,7 +73,7 @@ type loginCounter struct {
 }
 
 // maxReserveTries bounds the retries of a reservation whose count went
-// stale; past it the attempt is refused for a second rather than spin.
+// stale; past it the attempt is answered 503 rather than spin.
 const maxReserveTries = 16
 
 // reservation is a place held by one login attempt; end releases it.
@@ -72,7 +101,9 @@ func (g *loginGuard) epoch(counters []loginCounter) uint64 {
 // reserveLogin holds a place for one attempt against every counter, or
 // refuses it with a 429 when a counter's recorded failures and in-flight
 // attempts reach its limit. While only in-flight attempts stand in the
-// way, it waits for them to end (they may succeed).
+// way, it waits for them to end (they may succeed), at most
+// maxInflightWait; then, or at once while the backend is down, it answers
+// 503 (errLoginBusy), since the account is not locked.
 func (s *Server) reserveLogin(ctx context.Context, counters []loginCounter) (*reservation, error) {
 	g := s.logins
 	if len(counters) == 0 {
@@ -83,6 +114,8 @@ func (s *Server) reserveLogin(ctx context.Context, counters []loginCounter) (*re
 		keys[i] = c.key
 	}
 	window := s.cfg.Throttle.LoginWindow
+	timeout := time.NewTimer(maxInflightWait)
+	defer timeout.Stop()
 	for range maxReserveTries {
 		epoch := g.epoch(counters)
 		sctx, cancel := s.storeCtx(ctx)
@@ -98,12 +131,14 @@ func (s *Server) reserveLogin(ctx context.Context, counters []loginCounter) (*re
 		if wait != nil {
 			select {
 			case <-wait:
+			case <-timeout.C:
+				return nil, errLoginBusy
 			case <-ctx.Done():
 				return nil, context.Cause(ctx)
 			}
 		}
 	}
-	return nil, s.lockedFor(time.Second)
+	return nil, errLoginBusy
 }
 
 // tryReserve is one reservation attempt under the lock. It returns the
@@ -125,6 +160,9 @@ func (g *loginGuard) tryReserve(counters []loginCounter, counts map[string]store
 			return nil, nil, s.lockedFor(n.Oldest.Add(window).Sub(s.now()))
 		}
 		if n.N+g.inflight[c.key] >= c.limit {
+			if time.Since(g.downAt) < recentOutage {
+				return nil, nil, errLoginBusy
+			}
 			return nil, g.changed, nil
 		}
 	}
@@ -134,17 +172,21 @@ func (g *loginGuard) tryReserve(counters []loginCounter, counts map[string]store
 	return &reservation{g: g, counters: counters}, nil, nil
 }
 
-// end releases the place. failed says a failure was recorded in the store
-// for this attempt (before end is called), so counts read earlier are stale.
-func (r *reservation) end(failed bool) {
+// end releases the place. attemptFailed says a failure was recorded in
+// the store for this attempt (before end is called), so counts read
+// earlier are stale.
+func (r *reservation) end(outcome attemptOutcome) {
 	g := r.g
 	if len(r.counters) == 0 {
 		return
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if outcome == attemptUnavailable {
+		g.downAt = time.Now()
+	}
 	for _, c := range r.counters {
-		if failed {
+		if outcome == attemptFailed {
 			*g.shard(c.key)++
 		}
 		if g.inflight[c.key]--; g.inflight[c.key] <= 0 {

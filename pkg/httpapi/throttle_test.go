@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"context"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -307,5 +309,52 @@ func TestLoginReservationIsAtomic(t *testing.T) {
 				t.Errorf("joe after the burst: %d", r.status)
 			}
 		})
+	}
+}
+
+// downBackend answers every check after delay with ErrUnavailable, as a
+// frozen directory does after its network timeout.
+type downBackend struct{ delay time.Duration }
+
+func (d downBackend) Authenticate(ctx context.Context, _, _ string) (backend.Identity, error) {
+	select {
+	case <-time.After(d.delay):
+	case <-ctx.Done():
+	}
+	return backend.Identity{}, fmt.Errorf("frozen: %w", backend.ErrUnavailable)
+}
+
+// TestOutageIsNotALockout: logins that pile up behind a frozen backend
+// (more in flight than login_failures) are answered 503, never 429, and
+// none waits much longer than the backend's own timeout (make faults'
+// frozen-LDAP bar).
+func TestOutageIsNotALockout(t *testing.T) {
+	h := newHarness(t, withThrottle(defaultThrottle), func(h *harness) {
+		h.wrapBackend = func(backend.Backend) backend.Backend { return downBackend{delay: time.Second} }
+	})
+	var (
+		mu      sync.Mutex
+		codes   = map[int]int{}
+		slowest time.Duration
+		wg      sync.WaitGroup
+	)
+	for range 30 {
+		wg.Go(func() {
+			start := time.Now()
+			r := h.tryLogin("joe", testUsers["joe"], nil)
+			mu.Lock()
+			defer mu.Unlock()
+			codes[r.status]++
+			slowest = max(slowest, time.Since(start))
+		})
+		time.Sleep(20 * time.Millisecond)
+	}
+	wg.Wait()
+	t.Logf("answers %v, slowest %v", codes, slowest)
+	if codes[http.StatusServiceUnavailable] != 30 {
+		t.Errorf("30 logins during an outage: %v, want 30 × 503", codes)
+	}
+	if slowest > 2500*time.Millisecond {
+		t.Errorf("slowest answer took %v; the backend's timeout is 1 s", slowest)
 	}
 }
