@@ -30,13 +30,22 @@ import (
 	"github.com/gatehouse-auth/gatehouse/cmd/internal/loadgen"
 )
 
+// subcommands are the servers and probes besides the load loop.
+var subcommands = map[string]func([]string) error{
+	"bare":           serveBare,
+	"pgref":          servePGRef,
+	"revoke-latency": revokeLatency,
+}
+
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "bare" {
-		if err := serveBare(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "gatehouse-load bare:", err)
-			os.Exit(1)
+	if len(os.Args) > 1 {
+		if sub, ok := subcommands[os.Args[1]]; ok {
+			if err := sub(os.Args[2:]); err != nil {
+				fmt.Fprintf(os.Stderr, "gatehouse-load %s: %v\n", os.Args[1], err)
+				os.Exit(1)
+			}
+			return
 		}
-		return
 	}
 	if err := load(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "gatehouse-load:", err)
@@ -75,6 +84,7 @@ type config struct {
 	rate              float64
 	duration          time.Duration
 	expect            int
+	tokens            *picker // nil: the body as given
 }
 
 func load(args []string) error {
@@ -88,9 +98,18 @@ func load(args []string) error {
 	fs.Float64Var(&c.rate, "rate", 0, "requests per second (open loop); 0 = as fast as the workers go")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long")
 	fs.IntVar(&c.expect, "expect", 200, "expected status; any other counts as an error")
+	n := fs.Int("tokens", 0, "replace {token} in -body with PREFIX1 … PREFIXn, drawn per -dist (0: send the body as given)")
+	dist := fs.String("dist", "uniform", "uniform or zipf")
+	zipfS := fs.Float64("zipf-s", 1.1, "Zipf exponent s (> 1)")
+	prefix := fs.String("prefix", "seed", "token prefix")
+	seed := fs.Int64("seed", 1, "random seed")
 	_ = fs.Parse(args)
 	if c.url == "" {
 		return fmt.Errorf("-url is required")
+	}
+	var err error
+	if c.tokens, err = newPicker(*dist, *prefix, *n, *zipfS, *seed); err != nil {
+		return err
 	}
 	res := run(c)
 	return json.NewEncoder(os.Stdout).Encode(res)
@@ -112,10 +131,15 @@ type result struct {
 // loop) or, with c.rate, requests at that rate with at most c.workers in
 // flight (open loop; a tick that finds them all busy is dropped).
 func run(c config) result {
-	hc := loadgen.NewClient(c.workers, true, 5*time.Second)
-	hc.Transport.(*http.Transport).MaxConnsPerHost = c.workers
 	ctx, cancel := context.WithTimeout(context.Background(), c.duration)
 	defer cancel()
+	return runUntil(ctx, c)
+}
+
+// runUntil is run, until ctx is done.
+func runUntil(ctx context.Context, c config) result {
+	hc := loadgen.NewClient(c.workers, true, 5*time.Second)
+	hc.Transport.(*http.Transport).MaxConnsPerHost = c.workers
 	h := loadgen.NewHistogram()
 	var errs atomic.Int64
 	rec := loadgen.RecorderFunc(func(s loadgen.Sample) {
@@ -136,7 +160,11 @@ func run(c config) result {
 
 // request is the one request shape this run sends.
 func (c config) request() *http.Request {
-	req, _ := http.NewRequest(c.method, c.url, strings.NewReader(c.body))
+	body := c.body
+	if c.tokens != nil {
+		body = c.tokens.body(body)
+	}
+	req, _ := http.NewRequest(c.method, c.url, strings.NewReader(body))
 	for _, h := range c.header {
 		k, v, _ := strings.Cut(h, ":")
 		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
