@@ -49,11 +49,12 @@ type Config struct {
 	Database Database `mapstructure:"database"` // token and API key storage
 	Throttle Throttle `mapstructure:"throttle"` // limits on failed attempts
 
-	// unknownKeys are keys in the configuration file that match no field;
-	// Load records them and Validate reports them.
-	unknownKeys []string
-	// source is the configuration file Load read, for messages.
-	source string
+	// origins says where Load took each key's value from (nil for a
+	// Config built in code), for Validate's messages.
+	origins map[string]Source
+	// loadProblems are what Load could not decode or did not know;
+	// Validate reports them with its own findings.
+	loadProblems []*FieldError
 }
 
 // Auth mirrors st2's [auth] section plus Gatehouse's own keys.

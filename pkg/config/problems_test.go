@@ -1,0 +1,145 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/config"
+)
+
+// problemsOf loads path with env and args and returns Validate's lines,
+// with path replaced by "FILE" so that wanted lines can be written out.
+func problemsOf(t *testing.T, path string, env map[string]string, args ...string) []string {
+	t.Helper()
+	cleanEnv(t)
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	fs := newFlags(t)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(path, fs)
+	if err != nil {
+		t.Fatalf("Load: %v (only an unreadable file may stop Load)", err)
+	}
+	err = c.Validate(knownBackends)
+	if err == nil {
+		return nil
+	}
+	if path != "" {
+		return strings.Split(strings.ReplaceAll(err.Error(), path, "FILE"), "\n")
+	}
+	return strings.Split(err.Error(), "\n")
+}
+
+func wantLines(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// TestEveryProblemInOneRun: type errors, rule errors and unknown keys from
+// the file, the environment and the flags come out together, one a line,
+// sorted by key, each with its source and in words, not strconv's.
+func TestEveryProblemInOneRun(t *testing.T) {
+	path := writeFile(t, "gatehouse.yaml", `auth:
+  port: 70000
+  mode: x
+  token_ttl: abc
+  token_tll: 60
+  use_ssl: maybe
+  admin_users: {a: 1}
+throttle:
+  scan_window: 0
+`)
+	got := problemsOf(t, path, map[string]string{"GATEHOUSE_AUTH_SERVICE_TOKEN_TTL": "xyz"}, "--api-url", "nope")
+	wantLines(t, got,
+		`auth.admin_users (FILE:7): must be a list (or a comma-separated string), not a mapping of keys`,
+		`auth.api_url (flag --api-url): "nope" is not an absolute URL such as https://st2.example.com`,
+		`auth.mode (FILE:3): Invalid auth mode "x" specified in the config. Valid modes are: proxy, standalone`,
+		`auth.port (FILE:2): must be between 0 (any free port) and 65535, got 70000`,
+		`auth.service_token_ttl (environment variable GATEHOUSE_AUTH_SERVICE_TOKEN_TTL): "xyz" is not a whole number of seconds`,
+		`auth.token_tll (FILE:5): unknown key (did you mean auth.token_ttl?)`,
+		`auth.token_ttl (FILE:4): "abc" is not a whole number of seconds`,
+		`auth.use_ssl (FILE:6): "maybe" is neither true nor false (write true or false; yes/no, on/off and 1/0 work too)`,
+		`throttle.scan_window (FILE:9): must be at least 1, got 0`,
+	)
+}
+
+// TestProblemSources: a problem names where the winning value was set:
+// the flag over the environment over the file over the default.
+func TestProblemSources(t *testing.T) {
+	yaml := "auth:\n  mode: standalone\n  token_ttl: 0\n"
+	for _, tc := range []struct {
+		name, file, content string
+		env                 map[string]string
+		args                []string
+		want                string
+	}{
+		{name: "YAML line", file: "g.yaml", content: yaml, want: "auth.token_ttl (FILE:3): must be at least 1 second, got 0"},
+		{name: "INI line", file: "st2.conf", content: "[api]\nhost = x\n\n[auth]\ntoken_ttl = 0\n", want: "auth.token_ttl (FILE:5): must be at least 1 second, got 0"},
+		{name: "JSON line", file: "g.json", content: "{\n  \"auth\": {\n    \"token_ttl\": 0\n  }\n}\n", want: "auth.token_ttl (FILE:3): must be at least 1 second, got 0"},
+		{
+			name: "environment over file", file: "g.yaml", content: yaml, env: map[string]string{"GATEHOUSE_AUTH_TOKEN_TTL": "-1"},
+			want: "auth.token_ttl (environment variable GATEHOUSE_AUTH_TOKEN_TTL): must be at least 1 second, got -1",
+		},
+		{
+			name: "empty variable is not a source", file: "g.yaml", content: yaml, env: map[string]string{"GATEHOUSE_AUTH_TOKEN_TTL": ""},
+			want: "auth.token_ttl (FILE:3): must be at least 1 second, got 0",
+		},
+		{
+			name: "flag over environment", file: "g.yaml", content: yaml, env: map[string]string{"GATEHOUSE_AUTH_TOKEN_TTL": "-1"},
+			args: []string{"--token-ttl", "-2"}, want: "auth.token_ttl (flag --token-ttl): must be at least 1 second, got -2",
+		},
+		{name: "default", file: "g.yaml", content: "auth:\n  use_ssl: true\n  key: " + writeFile(t, "k", "") + "\n",
+			want: "auth.cert (default): required when auth.use_ssl is true"},
+		{
+			name: "[gatehouse] database_url wins over [database] url", file: "st2.conf",
+			content: "[database]\nurl = sqlite:a.db\n[gatehouse]\ndatabase_url = sqlite:\n",
+			want:    "database.url (FILE:4): sqlite: URL has no path (want sqlite:RELATIVE/PATH or sqlite:///ABSOLUTE/PATH)",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantLines(t, problemsOf(t, writeFile(t, tc.file, tc.content), tc.env, tc.args...), tc.want)
+		})
+	}
+}
+
+// TestValuesInWords: each kind of bad value gets a sentence; good values
+// of other spellings pass; a key whose value cannot be read is reported
+// once, not again for the default that stood in.
+func TestValuesInWords(t *testing.T) {
+	for _, tc := range []struct {
+		name, file, content string
+		env                 map[string]string
+		want                []string
+	}{
+		{name: "text for a number", env: map[string]string{"GATEHOUSE_AUTH_TOKEN_TTL": "abc"},
+			want: []string{`auth.token_ttl (environment variable GATEHOUSE_AUTH_TOKEN_TTL): "abc" is not a whole number of seconds`}},
+		{name: "fraction", file: "g.yaml", content: "auth:\n  port: 9100.5\n",
+			want: []string{"auth.port (FILE:2): 9100.5 is not a whole number"}},
+		{name: "too large", env: map[string]string{"GATEHOUSE_THROTTLE_LOGIN_FAILURES": "99999999999999999999"},
+			want: []string{`throttle.login_failures (environment variable GATEHOUSE_THROTTLE_LOGIN_FAILURES): "99999999999999999999" is too large`}},
+		{name: "list for a single value", file: "g.yaml", content: "auth:\n  host: [a, b]\n",
+			want: []string{"auth.host (FILE:2): must be a single value, not a list"}},
+		{name: "mapping for a number", file: "g.yaml", content: "auth:\n  port:\n    x: 1\n",
+			want: []string{"auth.port (FILE:2): must be a whole number, not a mapping of keys"}},
+		{name: "number for a boolean", file: "g.yaml", content: "auth:\n  debug: 2\n",
+			want: []string{"auth.debug (FILE:2): 2 is neither true nor false (write true or false; yes/no, on/off and 1/0 work too)"}},
+		{name: "mapping in a list", file: "g.yaml", content: "auth:\n  admin_users: [a, {b: 1}]\n",
+			want: []string{"auth.admin_users (FILE:2): entry 2 of the list must be a single value, not a mapping of keys"}},
+		{name: "no second line for the default", file: "g.yaml", content: "auth:\n  use_ssl: true\n  cert: [a]\n  key: [b]\n",
+			want: []string{"auth.cert (FILE:3): must be a single value, not a list", "auth.key (FILE:4): must be a single value, not a list"}},
+		{name: "other spellings pass", file: "g.json", content: `{"auth": {"port": 9100, "debug": 1, "enable": "yes", "token_ttl": "60", "admin_users": "a, b"}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := ""
+			if tc.file != "" {
+				path = writeFile(t, tc.file, tc.content)
+			}
+			wantLines(t, problemsOf(t, path, tc.env), tc.want...)
+		})
+	}
+}
