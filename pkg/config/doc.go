@@ -19,12 +19,12 @@
 // from and what is wrong:
 //
 //	auth.token_ttl (environment variable GATEHOUSE_AUTH_TOKEN_TTL): "abc" is not a whole number of seconds
-//	auth.token_tll (/etc/gatehouse/gatehouse.yaml:7): unknown key (did you mean auth.token_ttl?)
+//	auth.token_tll (/etc/st2/st2.conf:47): unknown key (did you mean auth.token_ttl?)
 //	auth.port (flag --port): must be between 0 (any free port) and 65535, got 70000
 //
 // Values of the wrong type, keys Gatehouse does not know (in YAML, and in
-// st2.conf's [gatehouse]) and values that break a rule are all in that one
-// list.
+// st2.conf's [auth], [throttle] and [gatehouse]) and values that break a
+// rule are all in that one list.
 //
 // Only cmd/ and this package import viper; everything else gets plain structs.
 package config

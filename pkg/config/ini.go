@@ -11,9 +11,12 @@ import (
 // This file reads st2-style INI files (st2.conf) the way oslo.config's
 // iniparser does, and keeps only what Gatehouse uses:
 //
-//   - [auth]: the keys of Auth (host, port, backend, backend_kwargs, …);
-//     st2's other [auth] keys (logging, sso, sso_backend, …) are ignored.
-//   - [throttle]: the keys of Throttle.
+//   - [auth]: the keys of Auth (host, port, backend, backend_kwargs, …).
+//     st2's own [auth] options that Gatehouse does not use (st2AuthOnly:
+//     logging, sso, sso_backend, sso_backend_kwargs) are ignored, so an
+//     unchanged st2.conf loads; any other key is kept so that Validate
+//     reports it as unknown (a typo such as token_tll must not pass).
+//   - [throttle]: Gatehouse's own section; every key is checked.
 //   - [api]: allow_origin only (st2api's own host/port are not Gatehouse's).
 //   - [gatehouse]: Gatehouse's own section; database_url sets database.url.
 //     Any other key here is kept and reported by Validate.
@@ -157,10 +160,15 @@ func unquoteINI(v string) string {
 	return strings.ReplaceAll(v, "$$", "$")
 }
 
+// st2AuthOnly lists st2's own [auth] options that Gatehouse does not use
+// (st2auth/config.py, st2common/openapi/config.py): valid in an unchanged
+// st2.conf, so they are ignored there, never reported.
+var st2AuthOnly = map[string]bool{"logging": true, "sso": true, "sso_backend": true, "sso_backend_kwargs": true}
+
 // iniToConfigMap keeps the sections and keys Gatehouse reads and lays them
 // out like the YAML file (auth.*, api.*, database.url), with the line each
-// key is written on. Keys of [gatehouse] that Gatehouse does not know are
-// kept, for Load to report.
+// key is written on. Keys of [auth], [throttle] and [gatehouse] that
+// Gatehouse does not know are kept, for Load to report.
 func iniToConfigMap(s iniSections) (map[string]any, map[string]fileKey) {
 	out, lines := map[string]any{}, map[string]fileKey{}
 	put := func(section, key string, v iniValue) {
@@ -172,18 +180,13 @@ func iniToConfigMap(s iniSections) (map[string]any, map[string]fileKey) {
 		m[key] = v.value
 		lines[section+"."+key] = fileKey{line: v.line}
 	}
-	for _, sec := range []struct {
-		name string
-		keys map[string]bool
-	}{
-		{"auth", structKeys(Auth{})},
-		{"throttle", structKeys(Throttle{})},
-	} {
-		for k, v := range s[sec.name] {
-			if sec.keys[k] {
-				put(sec.name, k, v)
-			}
+	for k, v := range s["auth"] {
+		if !st2AuthOnly[k] {
+			put("auth", k, v)
 		}
+	}
+	for k, v := range s["throttle"] {
+		put("throttle", k, v)
 	}
 	if v, ok := s["api"]["allow_origin"]; ok {
 		put("api", "allow_origin", v)

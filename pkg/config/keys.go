@@ -28,6 +28,8 @@ func (l *loader) checkFileKeys(path string, file map[string]fileKey) {
 				l.fail(key, src, errors.New("must be a section with keys under it, not a single value"))
 			}
 		case fk.section: // an unknown mapping: each key in it is reported
+		case !l.ini && strings.HasPrefix(key, "auth.") && st2AuthOnly[strings.TrimPrefix(key, "auth.")]:
+			l.fail(key, src, errors.New("st2's own option, which Gatehouse does not use: remove it (an st2.conf may keep it)"))
 		default:
 			l.fail(key, src, l.unknownKey(key, known))
 		}

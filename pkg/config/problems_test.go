@@ -68,6 +68,49 @@ throttle:
 	)
 }
 
+// TestUnknownKeysInBothFormats: a typo is refused in YAML and in an st2
+// INI file alike, while an unchanged st2.conf's own options and sections
+// pass.
+func TestUnknownKeysInBothFormats(t *testing.T) {
+	for _, tc := range []struct {
+		name, file, content string
+		want                []string
+	}{
+		{name: "INI typo in [auth]", file: "st2.conf", content: "[auth]\nport = 9100\ntoken_tll = 60\n",
+			want: []string{"auth.token_tll (FILE:3): unknown key (did you mean auth.token_ttl?)"}},
+		{name: "YAML typo in auth", file: "g.yaml", content: "auth:\n  port: 9100\n  token_tll: 60\n",
+			want: []string{"auth.token_tll (FILE:3): unknown key (did you mean auth.token_ttl?)"}},
+		{name: "INI typo in [throttle]", file: "st2.conf", content: "[throttle]\nlogin_failure = 3\n",
+			want: []string{"throttle.login_failure (FILE:2): unknown key (did you mean throttle.login_failures?)"}},
+		{name: "INI key in the wrong section", file: "st2.conf", content: "[auth]\n\nlogin_failures = 3\n",
+			want: []string{"auth.login_failures (FILE:3): unknown key (did you mean throttle.login_failures?)"}},
+		{name: "INI unknown [gatehouse] key", file: "st2.conf", content: "[gatehouse]\ndatabase = sqlite:x.db\n",
+			want: []string{"gatehouse.database (FILE:2): unknown key: [gatehouse] holds only database_url"}},
+		{
+			name: "st2's own [auth] options pass in INI", file: "st2.conf",
+			content: "[auth]\nlogging = /etc/st2/logging.auth.conf\nsso = False\nsso_backend = noop\n" +
+				"sso_backend_kwargs = {\"a\": 1}\nenable = True\ndebug = False\napi_url = https://st2.example.com/\n" +
+				"service_token_ttl = 86400\nuse_ssl = False\ncert = /etc/apache2/ssl/mycert.crt\nkey = /etc/apache2/ssl/mycert.key\n",
+		},
+		{
+			name: "st2's sections and its other [api] and [database] keys pass", file: "st2.conf",
+			content: "[DEFAULT]\nx = 1\n[api]\nhost = 0.0.0.0\nport = 9101\nlogging = x\nmask_secrets = True\n" +
+				"[database]\nhost = 127.0.0.1\ndb_name = st2\nusername = st2\n[rbac]\nenable = True\n[stream]\nheartbeat = 25\n",
+		},
+		{name: "st2's option in YAML", file: "g.yaml", content: "auth:\n  sso: false\n",
+			want: []string{"auth.sso (FILE:2): st2's own option, which Gatehouse does not use: remove it (an st2.conf may keep it)"}},
+		{name: "YAML section written as a value", file: "g.yaml", content: "auth: 9100\n",
+			want: []string{"auth (FILE:1): must be a section with keys under it, not a single value"}},
+		{name: "YAML empty section", file: "g.yaml", content: "auth:\napi: {}\n"},
+		{name: "YAML anchors and merge keys", file: "g.yaml", content: "x-base: &b\n  port: 9200\nauth:\n  <<: *b\n  host: 0.0.0.0\n",
+			want: []string{"x-base.port (FILE:2): unknown key (did you mean auth.port?)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantLines(t, problemsOf(t, writeFile(t, tc.file, tc.content), nil), tc.want...)
+		})
+	}
+}
+
 // TestProblemSources: a problem names where the winning value was set:
 // the flag over the environment over the file over the default.
 func TestProblemSources(t *testing.T) {

@@ -74,8 +74,10 @@ func (p *problems) addErr(key string, err error) {
 // key, where its value came from (see Source) and what is wrong:
 //
 //   - what Load found: values of the wrong type ("abc" for a number) and
-//     keys the file sets that Gatehouse does not know (in YAML anywhere; st2
-//     INI files are not checked beyond their [gatehouse] section),
+//     keys the file sets that Gatehouse does not know (in YAML anywhere; in
+//     an st2 INI file in [auth], [throttle] and [gatehouse], while st2's
+//     other sections and [api] and [database] keys other than allow_origin
+//     and url are st2's and ignored),
 //   - auth.backend not in knownBackends (the names the backend registry
 //     holds; a nil or empty knownBackends skips this check),
 //   - auth.mode other than standalone or proxy (st2's message),
