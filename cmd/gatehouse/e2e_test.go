@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -262,6 +264,75 @@ func TestRefusesBadConfiguration(t *testing.T) {
 	out, err = exec.Command(binary, "serve", "--config", kw).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "colour") {
 		t.Errorf("unknown backend kwarg accepted: %v\n%s", err, out)
+	}
+}
+
+// refuse runs `gatehouse serve` with args, env and no other GATEHOUSE_*
+// variable, expects exit status 1, and returns the output's lines.
+func refuse(t *testing.T, env []string, args ...string) []string {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), binary, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GATEHOUSE_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1; output:\n%s", err, out)
+	}
+	return strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+}
+
+// TestRefusesWithEveryProblemAndItsSource: type errors, unknown keys and
+// rule errors from the file, the environment and the flags come out in one
+// run, one a line, each naming the key, where it was set and what is wrong
+// in words (no strconv messages).
+func TestRefusesWithEveryProblemAndItsSource(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "gatehouse.yaml")
+	writeFile(t, cfg, "auth:\n  port: 70000\n  token_ttl: abc\n  token_tll: 60\n")
+	got := refuse(t, []string{"GATEHOUSE_AUTH_SERVICE_TOKEN_TTL=xyz"}, "serve", "--config", cfg, "--mode", "nope")
+	want := []string{
+		"gatehouse: invalid configuration, 5 problems:",
+		`  auth.mode (flag --mode): Invalid auth mode "nope" specified in the config. Valid modes are: proxy, standalone`,
+		"  auth.port (" + cfg + ":2): must be between 0 (any free port) and 65535, got 70000",
+		`  auth.service_token_ttl (environment variable GATEHOUSE_AUTH_SERVICE_TOKEN_TTL): "xyz" is not a whole number of seconds`,
+		"  auth.token_tll (" + cfg + ":4): unknown key (did you mean auth.token_ttl?)",
+		"  auth.token_ttl (" + cfg + `:3): "abc" is not a whole number of seconds`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("output:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestRefusesUnknownKeysInBothFormats: the same typo stops the start from
+// an st2-style INI file as from YAML, while st2's own [auth] options and
+// sections beside it pass; migrate refuses it too.
+func TestRefusesUnknownKeysInBothFormats(t *testing.T) {
+	dir := t.TempDir()
+	ini := filepath.Join(dir, "st2.conf")
+	writeFile(t, ini, "[api]\nhost = 0.0.0.0\nport = 9101\n\n[auth]\nlogging = /etc/st2/logging.auth.conf\n"+
+		"sso = False\nsso_backend = noop\ntoken_tll = 60\n\n[rbac]\nenable = False\n")
+	yml := filepath.Join(dir, "gatehouse.yaml")
+	writeFile(t, yml, "auth:\n  token_tll: 60\n")
+	for _, tc := range []struct {
+		args []string
+		line string
+	}{
+		{[]string{"serve", "--config", ini}, ini + ":9"},
+		{[]string{"migrate", "--config", ini}, ini + ":9"},
+		{[]string{"serve", "--config", yml}, yml + ":2"},
+	} {
+		got := refuse(t, nil, tc.args...)
+		want := []string{
+			"gatehouse: invalid configuration, 1 problem:",
+			"  auth.token_tll (" + tc.line + "): unknown key (did you mean auth.token_ttl?)",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%v:\n%s\nwant:\n%s", tc.args, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
 	}
 }
 

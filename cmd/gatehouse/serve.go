@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,11 +47,35 @@ func loadConfig(cmd *cobra.Command) (config.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	if err := cfg.Validate(newRegistry().Names()); err != nil {
-		return cfg, fmt.Errorf("invalid configuration:\n%w", err)
+	err = cfg.Validate(newRegistry().Names())
+	if verr := (*config.ValidationError)(nil); errors.As(err, &verr) {
+		return cfg, configProblems{verr}
 	}
-	return cfg, nil
+	return cfg, err
 }
+
+// configProblems prints every configuration problem on a line of its own,
+// indented under a line saying how many there are:
+//
+//	gatehouse: invalid configuration, 2 problems:
+//	  auth.port (gatehouse.yaml:3): must be between 0 (any free port) and 65535, got 70000
+//	  auth.token_ttl (environment variable GATEHOUSE_AUTH_TOKEN_TTL): "abc" is not a whole number of seconds
+type configProblems struct{ v *config.ValidationError }
+
+func (e configProblems) Error() string {
+	var b strings.Builder
+	if n := len(e.v.Problems); n == 1 {
+		b.WriteString("invalid configuration, 1 problem:")
+	} else {
+		fmt.Fprintf(&b, "invalid configuration, %d problems:", n)
+	}
+	for _, p := range e.v.Problems {
+		b.WriteString("\n  " + p.Error())
+	}
+	return b.String()
+}
+
+func (e configProblems) Unwrap() error { return e.v }
 
 func newLogger(debug bool) *slog.Logger {
 	level := slog.LevelInfo
