@@ -336,6 +336,70 @@ func TestRefusesUnknownKeysInBothFormats(t *testing.T) {
 	}
 }
 
+// waitLog waits until p has logged a line containing want.
+func (p *process) waitLog(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.Stderr(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the log:\n%s", want, p.Stderr())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// wantOneWarning checks that p's log so far has exactly one line above
+// INFO: a WARN whose message is want.
+func (p *process) wantOneWarning(t *testing.T, want string) {
+	t.Helper()
+	var loud []string
+	for line := range strings.Lines(p.Stderr()) {
+		var rec struct{ Level, Msg string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Level != "INFO" && rec.Level != "DEBUG" {
+			loud = append(loud, rec.Level+" "+rec.Msg)
+		}
+	}
+	if len(loud) != 1 || loud[0] != "WARN "+want {
+		t.Errorf("log lines above INFO:\n  %s\nwant only:\n  WARN %s", strings.Join(loud, "\n  "), want)
+	}
+}
+
+// TestMissingHtpasswdFileWarnsOnce: a configured htpasswd file that does
+// not exist (not the first-run default, which is created) gives one
+// warning that says what is wrong and what logins get, and no error line;
+// logins get 503 until the file is created, then work without a restart.
+func TestMissingHtpasswdFileWarnsOnce(t *testing.T) {
+	dir := t.TempDir()
+	users := filepath.Join(dir, "htpasswd")
+	cfg := filepath.Join(dir, "gatehouse.yaml")
+	writeFile(t, cfg, fmt.Sprintf("auth:\n  port: 0\n  backend_kwargs: {file_path: %s}\ndatabase:\n  url: sqlite:%s/db\n", users, dir))
+	p := startGatehouse(t, dir, nil, "serve", "--config", cfg)
+	warning := "flat_file backend cannot check passwords: htpasswd file " + users +
+		" does not exist (create it with: gatehouse htpasswd set USER --file " + users +
+		"); logins will fail with 503 until it can, no restart needed"
+	p.waitLog(t, "htpasswd file")
+	p.wantOneWarning(t, warning)
+
+	if code, body := postToken(t, p.URL, "joe", "joe-password"); code != http.StatusServiceUnavailable {
+		t.Errorf("login without the file: %d %v, want 503", code, body)
+	}
+	set := exec.Command(binary, "htpasswd", "set", "joe", "--file", users, "--cost", "4")
+	set.Stdin = strings.NewReader("joe-password\n")
+	if out, err := set.CombinedOutput(); err != nil {
+		t.Fatalf("htpasswd set: %v %s", err, out)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for code, _ := postToken(t, p.URL, "joe", "joe-password"); code != http.StatusCreated; code, _ = postToken(t, p.URL, "joe", "joe-password") {
+		if time.Now().After(deadline) {
+			t.Fatalf("login after creating the file: %d; log:\n%s", code, p.Stderr())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if n := strings.Count(p.Stderr(), "does not exist"); n != 1 {
+		t.Errorf("the missing file was reported %d times:\n%s", n, p.Stderr())
+	}
+}
+
 func TestVersion(t *testing.T) {
 	out, err := exec.Command(binary, "version").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "gatehouse ") {

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -123,13 +124,29 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 		return err
 	}
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	background := make(chan struct{})
-	go func() { defer close(background); api.Run(bg) }()
-	defer func() { stopBackground(); <-background }()
+	var background sync.WaitGroup
+	background.Go(func() { api.Run(bg) })
+	background.Go(func() { warnIfNotReady(bg, cfg.Auth.Backend, b, log) })
+	defer func() { stopBackground(); background.Wait() }()
 	hupCtx, stopHUP := context.WithCancel(ctx)
 	defer stopHUP()
 	handleSIGHUP(hupCtx, log, certs.reloadFunc())
 	return run(ctx, srv, ln, api, log, ready, time.Duration(cfg.Auth.ShutdownDelay)*time.Second)
+}
+
+// warnIfNotReady probes the backend once, beside serving (an LDAP server
+// that does not answer takes network_timeout), and logs one warning if it
+// cannot check passwords yet. Gatehouse runs anyway, as st2auth does: the
+// backend retries on each login, so it recovers without a restart.
+func warnIfNotReady(ctx context.Context, name string, b backend.Backend, log *slog.Logger) {
+	p, ok := b.(backend.Prober)
+	if !ok {
+		return
+	}
+	if err := p.Probe(ctx); err != nil && ctx.Err() == nil {
+		log.Warn(fmt.Sprintf("%s backend cannot check passwords: %v; logins will fail with 503 until it can, no restart needed", name, err),
+			slog.String("backend", name))
+	}
 }
 
 // openStore opens the database and applies migrations, giving up after a
