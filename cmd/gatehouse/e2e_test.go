@@ -286,16 +286,17 @@ func refuse(t *testing.T, env []string, args ...string) []string {
 	return strings.Split(strings.TrimRight(string(out), "\n"), "\n")
 }
 
-// TestRefusesWithEveryProblemAndItsSource: type errors, unknown keys and
-// rule errors from the file, the environment and the flags come out in one
-// run, one a line, each naming the key, where it was set and what is wrong
-// in words (no strconv messages).
+// TestRefusesWithEveryProblemAndItsSource: type errors, unknown keys, rule
+// errors and the backend's own objections, from the file, the environment
+// and the flags, come out in one run, one a line, each naming the key,
+// where it was set and what is wrong in words (no strconv messages).
 func TestRefusesWithEveryProblemAndItsSource(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "gatehouse.yaml")
-	writeFile(t, cfg, "auth:\n  port: 70000\n  token_ttl: abc\n  token_tll: 60\n")
+	writeFile(t, cfg, "auth:\n  port: 70000\n  token_ttl: abc\n  token_tll: 60\n  backend_kwargs: {file_path: users, colour: red}\n")
 	got := refuse(t, []string{"GATEHOUSE_AUTH_SERVICE_TOKEN_TTL=xyz"}, "serve", "--config", cfg, "--mode", "nope")
 	want := []string{
-		"gatehouse: invalid configuration, 5 problems:",
+		"gatehouse: invalid configuration, 6 problems:",
+		"  auth.backend_kwargs (" + cfg + ":5): htpasswd: 'backend_kwargs' has invalid keys: colour",
 		`  auth.mode (flag --mode): Invalid auth mode "nope" specified in the config. Valid modes are: proxy, standalone`,
 		"  auth.port (" + cfg + ":2): must be between 0 (any free port) and 65535, got 70000",
 		`  auth.service_token_ttl (environment variable GATEHOUSE_AUTH_SERVICE_TOKEN_TTL): "xyz" is not a whole number of seconds`,

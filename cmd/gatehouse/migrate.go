@@ -16,7 +16,7 @@ func newMigrateCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Validated as serve does: Load leaves a bad value at its
 			// default, which must not silently pick another database.
-			cfg, err := loadConfig(cmd)
+			cfg, err := loadConfig(cmd, false)
 			if err != nil {
 				return err
 			}

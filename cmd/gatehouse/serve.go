@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,7 +31,7 @@ func newServeCommand() *cobra.Command {
 		Short: "Run the authentication service",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
+			cfg, err := loadConfig(cmd, true)
 			if err != nil {
 				return err
 			}
@@ -41,18 +43,45 @@ func newServeCommand() *cobra.Command {
 }
 
 // loadConfig reads --config, the environment and the command's flags, and
-// validates the result against the backends this binary has.
-func loadConfig(cmd *cobra.Command) (config.Config, error) {
+// validates the result against the backends this binary has. With
+// checkBackend it also builds the backend once, and drops it, so that a
+// problem in backend_kwargs joins the same list instead of showing only on
+// the next start; serve does, migrate (which uses no backend) does not.
+func loadConfig(cmd *cobra.Command, checkBackend bool) (config.Config, error) {
 	path, _ := cmd.Flags().GetString("config")
 	cfg, err := config.Load(path, cmd.Flags())
 	if err != nil {
 		return cfg, err
 	}
-	err = cfg.Validate(newRegistry().Names())
-	if verr := (*config.ValidationError)(nil); errors.As(err, &verr) {
-		return cfg, configProblems{verr}
+	reg := newRegistry()
+	var problems []*config.FieldError
+	if verr := (*config.ValidationError)(nil); errors.As(cfg.Validate(reg.Names()), &verr) {
+		problems = verr.Problems
 	}
-	return cfg, err
+	if checkBackend && !slices.ContainsFunc(problems, func(p *config.FieldError) bool { return strings.HasPrefix(p.Key, "auth.backend") }) {
+		if err := tryBackend(reg, cfg); err != nil {
+			problems = append(problems, &config.FieldError{Key: "auth.backend_kwargs", Source: cfg.Source("auth.backend_kwargs"), Err: err})
+			slices.SortStableFunc(problems, func(a, b *config.FieldError) int { return strings.Compare(a.Key, b.Key) })
+		}
+	}
+	if len(problems) > 0 {
+		return cfg, configProblems{&config.ValidationError{Problems: problems}}
+	}
+	return cfg, nil
+}
+
+// tryBackend builds the configured backend, without logging, to check its
+// settings, and closes it.
+func tryBackend(reg *backend.Registry, cfg config.Config) error {
+	factory, _ := reg.Lookup(cfg.Auth.Backend) // Validate checked the name
+	b, err := factory(cfg.Auth.BackendKwargs, nil)
+	if err != nil {
+		return err
+	}
+	if c, ok := b.(io.Closer); ok {
+		_ = c.Close()
+	}
+	return nil
 }
 
 // configProblems prints every configuration problem on a line of its own,

@@ -171,6 +171,14 @@ func Default() Config {
 	}
 }
 
+// Source returns where Load took key's value from (a dotted key such as
+// "auth.backend_kwargs"): the file and line, the environment variable, the
+// flag, or the default. It is SourceUnknown for a key Gatehouse does not
+// know and for a Config built in code.
+func (c Config) Source(key string) Source {
+	return c.origins[key]
+}
+
 func defaultBackendKwargs() map[string]any {
 	return map[string]any{"file_path": DefaultHtpasswdPath}
 }

@@ -186,3 +186,30 @@ func TestValuesInWords(t *testing.T) {
 		})
 	}
 }
+
+// TestSource: Config.Source names the layer each key's value came from.
+func TestSource(t *testing.T) {
+	cleanEnv(t)
+	path := writeFile(t, "g.yaml", "auth:\n  port: 9200\n  backend_kwargs: {file_path: x}\n")
+	t.Setenv("GATEHOUSE_AUTH_TOKEN_TTL", "60")
+	fs := newFlags(t)
+	if err := fs.Parse([]string{"--database-url", "sqlite:x.db"}); err != nil {
+		t.Fatal(err)
+	}
+	c := mustLoad(t, path, fs)
+	for key, want := range map[string]string{
+		"auth.port":           path + ":2",
+		"auth.backend_kwargs": path + ":3",
+		"auth.token_ttl":      "environment variable GATEHOUSE_AUTH_TOKEN_TTL",
+		"database.url":        "flag --database-url",
+		"auth.host":           "default",
+		"auth.nosuch":         "",
+	} {
+		if got := c.Source(key).String(); got != want {
+			t.Errorf("Source(%q) = %q, want %q", key, got, want)
+		}
+	}
+	if got := config.Default().Source("auth.port"); got.Kind != config.SourceUnknown {
+		t.Errorf("Default().Source = %+v, want unknown", got)
+	}
+}
