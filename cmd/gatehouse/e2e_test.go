@@ -267,11 +267,15 @@ func TestRefusesBadConfiguration(t *testing.T) {
 	}
 }
 
-// refuse runs `gatehouse serve` with args, env and no other GATEHOUSE_*
-// variable, expects exit status 1, and returns the output's lines.
+// refuse runs the binary with args, env and no other GATEHOUSE_* variable
+// in a scratch directory, expects exit status 1, and returns the output's
+// lines. A binary that starts serving instead is killed after 20 s.
 func refuse(t *testing.T, env []string, args ...string) []string {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), binary, args...)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Dir = t.TempDir()
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "GATEHOUSE_") {
 			cmd.Env = append(cmd.Env, kv)
@@ -280,8 +284,8 @@ func refuse(t *testing.T, env []string, args ...string) []string {
 	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
-		t.Fatalf("exit: %v, want status 1; output:\n%s", err, out)
+	if ctx.Err() != nil || !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("%v: %v (timed out: %v), want exit status 1; output:\n%s", args, err, ctx.Err() != nil, out)
 	}
 	return strings.Split(strings.TrimRight(string(out), "\n"), "\n")
 }
