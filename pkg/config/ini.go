@@ -41,7 +41,7 @@ import (
 //     reference as it is written;
 //   - when a key appears twice, the last value wins.
 //
-// Values stay strings; Load's decode hooks turn them into booleans
+// Values stay strings; Load (decode.go) turns them into booleans
 // (True/False/yes/no/on/off/1/0), numbers, lists (comma-separated) and
 // backend_kwargs (JSON).
 
