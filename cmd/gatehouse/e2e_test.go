@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -262,6 +264,144 @@ func TestRefusesBadConfiguration(t *testing.T) {
 	out, err = exec.Command(binary, "serve", "--config", kw).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "colour") {
 		t.Errorf("unknown backend kwarg accepted: %v\n%s", err, out)
+	}
+}
+
+// refuse runs the binary with args, env and no other GATEHOUSE_* variable
+// in a scratch directory, expects exit status 1, and returns the output's
+// lines. A binary that starts serving instead is killed after 20 s.
+func refuse(t *testing.T, env []string, args ...string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Dir = t.TempDir()
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GATEHOUSE_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if ctx.Err() != nil || !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("%v: %v (timed out: %v), want exit status 1; output:\n%s", args, err, ctx.Err() != nil, out)
+	}
+	return strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+}
+
+// TestRefusesWithEveryProblemAndItsSource: type errors, unknown keys, rule
+// errors and the backend's own objections, from the file, the environment
+// and the flags, come out in one run, one a line, each naming the key,
+// where it was set and what is wrong in words (no strconv messages).
+func TestRefusesWithEveryProblemAndItsSource(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "gatehouse.yaml")
+	writeFile(t, cfg, "auth:\n  port: 70000\n  token_ttl: abc\n  token_tll: 60\n  backend_kwargs: {file_path: users, colour: red}\n")
+	got := refuse(t, []string{"GATEHOUSE_AUTH_SERVICE_TOKEN_TTL=xyz"}, "serve", "--config", cfg, "--mode", "nope")
+	want := []string{
+		"gatehouse: invalid configuration, 6 problems:",
+		"  auth.backend_kwargs (" + cfg + ":5): htpasswd: 'backend_kwargs' has invalid keys: colour",
+		`  auth.mode (flag --mode): Invalid auth mode "nope" specified in the config. Valid modes are: proxy, standalone`,
+		"  auth.port (" + cfg + ":2): must be between 0 (any free port) and 65535, got 70000",
+		`  auth.service_token_ttl (environment variable GATEHOUSE_AUTH_SERVICE_TOKEN_TTL): "xyz" is not a whole number of seconds`,
+		"  auth.token_tll (" + cfg + ":4): unknown key (did you mean auth.token_ttl?)",
+		"  auth.token_ttl (" + cfg + `:3): "abc" is not a whole number of seconds`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("output:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestRefusesUnknownKeysInBothFormats: the same typo stops the start from
+// an st2-style INI file as from YAML, while st2's own [auth] options and
+// sections beside it pass; migrate refuses it too.
+func TestRefusesUnknownKeysInBothFormats(t *testing.T) {
+	dir := t.TempDir()
+	ini := filepath.Join(dir, "st2.conf")
+	writeFile(t, ini, "[api]\nhost = 0.0.0.0\nport = 9101\n\n[auth]\nlogging = /etc/st2/logging.auth.conf\n"+
+		"sso = False\nsso_backend = noop\ntoken_tll = 60\n\n[rbac]\nenable = False\n")
+	yml := filepath.Join(dir, "gatehouse.yaml")
+	writeFile(t, yml, "auth:\n  token_tll: 60\n")
+	for _, tc := range []struct {
+		args []string
+		line string
+	}{
+		{[]string{"serve", "--config", ini}, ini + ":9"},
+		{[]string{"migrate", "--config", ini}, ini + ":9"},
+		{[]string{"serve", "--config", yml}, yml + ":2"},
+	} {
+		got := refuse(t, nil, tc.args...)
+		want := []string{
+			"gatehouse: invalid configuration, 1 problem:",
+			"  auth.token_tll (" + tc.line + "): unknown key (did you mean auth.token_ttl?)",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%v:\n%s\nwant:\n%s", tc.args, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+// waitLog waits until p has logged a line containing want.
+func (p *process) waitLog(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.Stderr(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the log:\n%s", want, p.Stderr())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// wantOneWarning checks that p's log so far has exactly one line above
+// INFO: a WARN whose message is want.
+func (p *process) wantOneWarning(t *testing.T, want string) {
+	t.Helper()
+	var loud []string
+	for line := range strings.Lines(p.Stderr()) {
+		var rec struct{ Level, Msg string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Level != "INFO" && rec.Level != "DEBUG" {
+			loud = append(loud, rec.Level+" "+rec.Msg)
+		}
+	}
+	if len(loud) != 1 || loud[0] != "WARN "+want {
+		t.Errorf("log lines above INFO:\n  %s\nwant only:\n  WARN %s", strings.Join(loud, "\n  "), want)
+	}
+}
+
+// TestMissingHtpasswdFileWarnsOnce: a configured htpasswd file that does
+// not exist (not the first-run default, which is created) gives one
+// warning that says what is wrong and what logins get, and no error line;
+// logins get 503 until the file is created, then work without a restart.
+func TestMissingHtpasswdFileWarnsOnce(t *testing.T) {
+	dir := t.TempDir()
+	users := filepath.Join(dir, "htpasswd")
+	cfg := filepath.Join(dir, "gatehouse.yaml")
+	writeFile(t, cfg, fmt.Sprintf("auth:\n  port: 0\n  backend_kwargs: {file_path: %s}\ndatabase:\n  url: sqlite:%s/db\n", users, dir))
+	p := startGatehouse(t, dir, nil, "serve", "--config", cfg)
+	warning := "flat_file backend cannot check passwords: htpasswd file " + users +
+		" does not exist (create it with: gatehouse htpasswd set USER --file " + users +
+		"); logins will fail with 503 until it can, no restart needed"
+	p.waitLog(t, "htpasswd file")
+	p.wantOneWarning(t, warning)
+
+	if code, body := postToken(t, p.URL, "joe", "joe-password"); code != http.StatusServiceUnavailable {
+		t.Errorf("login without the file: %d %v, want 503", code, body)
+	}
+	set := exec.Command(binary, "htpasswd", "set", "joe", "--file", users, "--cost", "4")
+	set.Stdin = strings.NewReader("joe-password\n")
+	if out, err := set.CombinedOutput(); err != nil {
+		t.Fatalf("htpasswd set: %v %s", err, out)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for code, _ := postToken(t, p.URL, "joe", "joe-password"); code != http.StatusCreated; code, _ = postToken(t, p.URL, "joe", "joe-password") {
+		if time.Now().After(deadline) {
+			t.Fatalf("login after creating the file: %d; log:\n%s", code, p.Stderr())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if n := strings.Count(p.Stderr(), "does not exist"); n != 1 {
+		t.Errorf("the missing file was reported %d times:\n%s", n, p.Stderr())
 	}
 }
 

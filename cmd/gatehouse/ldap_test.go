@@ -166,6 +166,32 @@ func TestLDAPOverHTTP(t *testing.T) {
 	}
 }
 
+// TestLDAPUnreachableAtStartWarnsOnce: with the directory down at start,
+// Gatehouse starts and logs one warning saying so and what logins get, and
+// no error line; logins get 503 until the directory is back, then work
+// without a restart.
+func TestLDAPUnreachableAtStartWarnsOnce(t *testing.T) {
+	s := ldaptest.Start(t)
+	s.Stop()
+	dir := t.TempDir()
+	p := startGatehouse(t, dir, nil, "serve", "--config", ldapST2Conf(t, dir, s, nil))
+	p.waitLog(t, "ldap backend cannot check passwords")
+	addr := fmt.Sprintf("%s:%d", s.Host, s.TLSPort)
+	p.wantOneWarning(t, "ldap backend cannot check passwords: no LDAP server could be used: connect to ldaps://"+addr+
+		": dial tcp "+addr+": connect: connection refused; logins will fail with 503 until it can, no restart needed")
+
+	if code, body := postToken(t, p.URL, "alice", "alice-password"); code != http.StatusServiceUnavailable {
+		t.Errorf("login with the directory down: %d %v, want 503", code, body)
+	}
+	s.Restart()
+	if code, body := postToken(t, p.URL, "alice", "alice-password"); code != http.StatusCreated {
+		t.Errorf("login with the directory back: %d %v, want 201", code, body)
+	}
+	if n := strings.Count(p.Stderr(), "cannot check passwords"); n != 1 {
+		t.Errorf("the directory was reported down %d times:\n%s", n, p.Stderr())
+	}
+}
+
 // TestLDAPRefusesBadConfiguration: option problems stop the service at
 // start, naming the option.
 func TestLDAPRefusesBadConfiguration(t *testing.T) {

@@ -14,8 +14,9 @@ func newMigrateCommand() *cobra.Command {
 		Short: "Apply database migrations to the configured database",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, _ := cmd.Flags().GetString("config")
-			cfg, err := config.Load(path, cmd.Flags())
+			// Validated as serve does: Load leaves a bad value at its
+			// default, which must not silently pick another database.
+			cfg, err := loadConfig(cmd, false)
 			if err != nil {
 				return err
 			}

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,7 +31,7 @@ func newServeCommand() *cobra.Command {
 		Short: "Run the authentication service",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
+			cfg, err := loadConfig(cmd, true)
 			if err != nil {
 				return err
 			}
@@ -39,18 +43,69 @@ func newServeCommand() *cobra.Command {
 }
 
 // loadConfig reads --config, the environment and the command's flags, and
-// validates the result against the backends this binary has.
-func loadConfig(cmd *cobra.Command) (config.Config, error) {
+// validates the result against the backends this binary has. With
+// checkBackend it also builds the backend once, and drops it, so that a
+// problem in backend_kwargs joins the same list instead of showing only on
+// the next start; serve does, migrate (which uses no backend) does not.
+func loadConfig(cmd *cobra.Command, checkBackend bool) (config.Config, error) {
 	path, _ := cmd.Flags().GetString("config")
 	cfg, err := config.Load(path, cmd.Flags())
 	if err != nil {
 		return cfg, err
 	}
-	if err := cfg.Validate(newRegistry().Names()); err != nil {
-		return cfg, fmt.Errorf("invalid configuration:\n%w", err)
+	reg := newRegistry()
+	var problems []*config.FieldError
+	if verr := (*config.ValidationError)(nil); errors.As(cfg.Validate(reg.Names()), &verr) {
+		problems = verr.Problems
+	}
+	if checkBackend && !slices.ContainsFunc(problems, func(p *config.FieldError) bool { return strings.HasPrefix(p.Key, "auth.backend") }) {
+		if err := tryBackend(reg, cfg); err != nil {
+			problems = append(problems, &config.FieldError{Key: "auth.backend_kwargs", Source: cfg.Source("auth.backend_kwargs"), Err: err})
+			slices.SortStableFunc(problems, func(a, b *config.FieldError) int { return strings.Compare(a.Key, b.Key) })
+		}
+	}
+	if len(problems) > 0 {
+		return cfg, configProblems{&config.ValidationError{Problems: problems}}
 	}
 	return cfg, nil
 }
+
+// tryBackend builds the configured backend, without logging, to check its
+// settings, and closes it.
+func tryBackend(reg *backend.Registry, cfg config.Config) error {
+	factory, _ := reg.Lookup(cfg.Auth.Backend) // Validate checked the name
+	b, err := factory(cfg.Auth.BackendKwargs, nil)
+	if err != nil {
+		return err
+	}
+	if c, ok := b.(io.Closer); ok {
+		_ = c.Close()
+	}
+	return nil
+}
+
+// configProblems prints every configuration problem on a line of its own,
+// indented under a line saying how many there are:
+//
+//	gatehouse: invalid configuration, 2 problems:
+//	  auth.port (gatehouse.yaml:3): must be between 0 (any free port) and 65535, got 70000
+//	  auth.token_ttl (environment variable GATEHOUSE_AUTH_TOKEN_TTL): "abc" is not a whole number of seconds
+type configProblems struct{ v *config.ValidationError }
+
+func (e configProblems) Error() string {
+	var b strings.Builder
+	if n := len(e.v.Problems); n == 1 {
+		b.WriteString("invalid configuration, 1 problem:")
+	} else {
+		fmt.Fprintf(&b, "invalid configuration, %d problems:", n)
+	}
+	for _, p := range e.v.Problems {
+		b.WriteString("\n  " + p.Error())
+	}
+	return b.String()
+}
+
+func (e configProblems) Unwrap() error { return e.v }
 
 func newLogger(debug bool) *slog.Logger {
 	level := slog.LevelInfo
@@ -99,13 +154,29 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 		return err
 	}
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	background := make(chan struct{})
-	go func() { defer close(background); api.Run(bg) }()
-	defer func() { stopBackground(); <-background }()
+	var background sync.WaitGroup
+	background.Go(func() { api.Run(bg) })
+	background.Go(func() { warnIfNotReady(bg, cfg.Auth.Backend, b, log) })
+	defer func() { stopBackground(); background.Wait() }()
 	hupCtx, stopHUP := context.WithCancel(ctx)
 	defer stopHUP()
 	handleSIGHUP(hupCtx, log, certs.reloadFunc())
 	return run(ctx, srv, ln, api, log, ready, time.Duration(cfg.Auth.ShutdownDelay)*time.Second)
+}
+
+// warnIfNotReady probes the backend once, beside serving (an LDAP server
+// that does not answer takes network_timeout), and logs one warning if it
+// cannot check passwords yet. Gatehouse runs anyway, as st2auth does: the
+// backend retries on each login, so it recovers without a restart.
+func warnIfNotReady(ctx context.Context, name string, b backend.Backend, log *slog.Logger) {
+	p, ok := b.(backend.Prober)
+	if !ok {
+		return
+	}
+	if err := p.Probe(ctx); err != nil && ctx.Err() == nil {
+		log.Warn(fmt.Sprintf("%s backend cannot check passwords: %v; logins will fail with 503 until it can, no restart needed", name, err),
+			slog.String("backend", name))
+	}
 }
 
 // openStore opens the database and applies migrations, giving up after a

@@ -57,6 +57,17 @@ var (
 	ErrBusy = errors.New("authentication backend busy")
 )
 
+// Prober is implemented by backends that can check, without anyone's
+// password, that they are able to check passwords: the htpasswd file can
+// be read, the directory answers and takes the service account's bind.
+// Gatehouse probes once at start and, if Probe fails, logs one warning and
+// starts anyway: the backend keeps trying on each login, which fails with
+// ErrUnavailable until then. Probe returns nil or an error saying in words
+// what is wrong.
+type Prober interface {
+	Probe(ctx context.Context) error
+}
+
 // NameFolder is implemented by backends that match several spellings of a
 // user name to one user: LDAP ignores case and insignificant spaces, so
 // "alice", " alice" and "ALICE " are one entry. FoldName returns the one

@@ -51,11 +51,12 @@ type Config struct {
 	Database Database `mapstructure:"database"` // token and API key storage
 	Throttle Throttle `mapstructure:"throttle"` // limits on failed attempts
 
-	// unknownKeys are keys in the configuration file that match no field;
-	// Load records them and Validate reports them.
-	unknownKeys []string
-	// source is the configuration file Load read, for messages.
-	source string
+	// origins says where Load took each key's value from (nil for a
+	// Config built in code), for Validate's messages.
+	origins map[string]Source
+	// loadProblems are what Load could not decode or did not know;
+	// Validate reports them with its own findings.
+	loadProblems []*FieldError
 }
 
 // Auth mirrors st2's [auth] section plus Gatehouse's own keys.
@@ -170,6 +171,14 @@ func Default() Config {
 		Database: Database{URL: DefaultDatabaseURL},
 		Throttle: Throttle{LoginFailures: 10, AccountFailures: 100, AddressFailures: 50, LoginWindow: 900, ScanFailures: 600, ScanWindow: 60},
 	}
+}
+
+// Source returns where Load took key's value from (a dotted key such as
+// "auth.backend_kwargs"): the file and line, the environment variable, the
+// flag, or the default. It is SourceUnknown for a key Gatehouse does not
+// know and for a Config built in code.
+func (c Config) Source(key string) Source {
+	return c.origins[key]
 }
 
 func defaultBackendKwargs() map[string]any {

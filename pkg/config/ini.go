@@ -11,11 +11,15 @@ import (
 // This file reads st2-style INI files (st2.conf) the way oslo.config's
 // iniparser does, and keeps only what Gatehouse uses:
 //
-//   - [auth]: the keys of Auth (host, port, backend, backend_kwargs, …);
-//     st2's other [auth] keys (logging, sso, sso_backend, …) are ignored.
+//   - [auth]: the keys of Auth (host, port, backend, backend_kwargs, …).
+//     st2's own [auth] options that Gatehouse does not use (st2AuthOnly:
+//     logging, sso, sso_backend, sso_backend_kwargs) are ignored, so an
+//     unchanged st2.conf loads; any other key is kept so that Validate
+//     reports it as unknown (a typo such as token_tll must not pass).
+//   - [throttle]: Gatehouse's own section; every key is checked.
 //   - [api]: allow_origin only (st2api's own host/port are not Gatehouse's).
 //   - [gatehouse]: Gatehouse's own section; database_url sets database.url.
-//     Any other key here is recorded and reported by Validate.
+//     Any other key here is kept and reported by Validate.
 //   - [database]: st2 keeps MongoDB settings here (host, port, db_name,
 //     username, password), which are ignored. Only a url that is a
 //     sqlite: or postgres:// URL is taken, and [gatehouse] database_url
@@ -37,7 +41,7 @@ import (
 //     reference as it is written;
 //   - when a key appears twice, the last value wins.
 //
-// Values stay strings; Load's decode hooks turn them into booleans
+// Values stay strings; Load (decode.go) turns them into booleans
 // (True/False/yes/no/on/off/1/0), numbers, lists (comma-separated) and
 // backend_kwargs (JSON).
 
@@ -50,7 +54,8 @@ func (iniCodec) Decode(b []byte, v map[string]any) error {
 	if err != nil {
 		return err
 	}
-	for k, val := range iniToConfigMap(sections) {
+	m, _ := iniToConfigMap(sections)
+	for k, val := range m {
 		v[k] = val
 	}
 	return nil
@@ -62,7 +67,13 @@ func (iniCodec) Encode(map[string]any) ([]byte, error) {
 }
 
 // iniSections maps a lower-cased section name to its keys and raw values.
-type iniSections map[string]map[string]string
+type iniSections map[string]map[string]iniValue
+
+// iniValue is one key's raw value and the line the key is written on.
+type iniValue struct {
+	value string
+	line  int
+}
 
 // ParseINI parses an INI file with the rules used for st2.conf (above):
 // the result maps each lower-cased section name to its lower-cased keys
@@ -78,12 +89,13 @@ func parseINI(b []byte) (iniSections, error) {
 	var (
 		section string
 		key     string
+		keyLine int
 		value   []string
 		lineno  int
 	)
 	flush := func() {
 		if key != "" {
-			out[section][key] = unquoteINI(strings.Join(value, "\n"))
+			out[section][key] = iniValue{unquoteINI(strings.Join(value, "\n")), keyLine}
 		}
 		key, value = "", nil
 	}
@@ -112,7 +124,7 @@ func parseINI(b []byte) (iniSections, error) {
 			}
 			section = strings.ToLower(strings.TrimSpace(line[1 : len(line)-1]))
 			if out[section] == nil {
-				out[section] = map[string]string{}
+				out[section] = map[string]iniValue{}
 			}
 		default:
 			flush()
@@ -123,7 +135,7 @@ func parseINI(b []byte) (iniSections, error) {
 			if section == "" {
 				return nil, fmt.Errorf("ini line %d: %q is outside any [section]", lineno, k)
 			}
-			key, value = strings.ToLower(k), []string{v}
+			key, keyLine, value = strings.ToLower(k), lineno, []string{v}
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -156,42 +168,46 @@ func unquoteINI(v string) string {
 	return strings.ReplaceAll(v, "$$", "$")
 }
 
-// iniToConfigMap keeps the sections and keys Gatehouse uses and lays them
-// out like the YAML file (auth.*, api.*, database.url).
-func iniToConfigMap(s iniSections) map[string]any {
-	out := map[string]any{}
-	put := func(section, key, value string) {
+// st2AuthOnly lists st2's own [auth] options that Gatehouse does not use
+// (st2auth/config.py, st2common/openapi/config.py): valid in an unchanged
+// st2.conf, so they are ignored there, never reported.
+var st2AuthOnly = map[string]bool{"logging": true, "sso": true, "sso_backend": true, "sso_backend_kwargs": true}
+
+// iniToConfigMap keeps the sections and keys Gatehouse reads and lays them
+// out like the YAML file (auth.*, api.*, database.url), with the line each
+// key is written on. Keys of [auth], [throttle] and [gatehouse] that
+// Gatehouse does not know are kept, for Load to report.
+func iniToConfigMap(s iniSections) (map[string]any, map[string]fileKey) {
+	out, lines := map[string]any{}, map[string]fileKey{}
+	put := func(section, key string, v iniValue) {
 		m, _ := out[section].(map[string]any)
 		if m == nil {
 			m = map[string]any{}
 			out[section] = m
 		}
-		m[key] = value
+		m[key] = v.value
+		lines[section+"."+key] = fileKey{line: v.line}
 	}
-	for _, sec := range []struct {
-		name string
-		keys map[string]bool
-	}{
-		{"auth", structKeys(Auth{})},
-		{"api", structKeys(API{})},
-		{"throttle", structKeys(Throttle{})},
-	} {
-		for k, v := range s[sec.name] {
-			if sec.keys[k] {
-				put(sec.name, k, v)
-			}
+	for k, v := range s["auth"] {
+		if !st2AuthOnly[k] {
+			put("auth", k, v)
 		}
 	}
-	if u, ok := s["database"]["url"]; ok && (Database{URL: u}).Driver() != "" {
-		put("database", "url", u)
+	for k, v := range s["throttle"] {
+		put("throttle", k, v)
+	}
+	if v, ok := s["api"]["allow_origin"]; ok {
+		put("api", "allow_origin", v)
+	}
+	if v, ok := s["database"]["url"]; ok && (Database{URL: v.value}).Driver() != "" {
+		put("database", "url", v)
 	}
 	for k, v := range s["gatehouse"] {
 		if k == "database_url" {
-			put("database", "url", v)
+			put("database", "url", v) // wins over [database] url
 			continue
 		}
-		// Unknown: left under "gatehouse" so that Load reports it.
-		put("gatehouse", k, v)
+		put("gatehouse", k, v) // unknown: reported by Load
 	}
-	return out
+	return out, lines
 }

@@ -9,10 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 
-	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 )
@@ -91,8 +89,12 @@ func BindFlags(fs *pflag.FlagSet) {
 // be a map or st2's JSON string. Booleans accept oslo.config's spellings
 // (True/False, yes/no, on/off, 1/0).
 //
-// Load returns an error when the file cannot be read or parsed or a value
-// has the wrong type; it does not validate: call Config.Validate.
+// Load returns an error only when the file cannot be read or parsed. A
+// value of the wrong type and a key Gatehouse does not know do not stop
+// it: the key keeps its default, and Config.Validate reports the problem
+// together with every other one, each with where the value came from (the
+// file and line, the environment variable, the flag, or the default).
+// Call Validate before using the result.
 func Load(path string, flags *pflag.FlagSet) (Config, error) {
 	v := viper.NewWithOptions(viper.WithDecoderRegistry(codecs()))
 	v.SetEnvPrefix(EnvPrefix)
@@ -102,37 +104,20 @@ func Load(path string, flags *pflag.FlagSet) (Config, error) {
 	if err := bindFlagSet(v, flags); err != nil {
 		return Config{}, err
 	}
+	var (
+		file map[string]fileKey
+		ini  bool
+	)
 	if path != "" {
-		if err := readFile(v, path); err != nil {
+		var err error
+		if file, ini, err = readFile(v, path); err != nil {
 			return Config{}, err
 		}
 	}
-
-	// backend_kwargs is resolved by hand: viper merges a map-valued key
-	// key by key across layers, so an env JSON string and a file map would
-	// be mixed in random order; Get returns the one winning value.
-	backend := v.GetString("auth.backend")
-	kwargs, err := parseBackendKwargs(v.Get("auth.backend_kwargs"), backend)
-	if err != nil {
-		return Config{}, err
-	}
-
-	var (
-		cfg Config
-		md  mapstructure.Metadata
-	)
-	if err := v.Unmarshal(&cfg, func(dc *mapstructure.DecoderConfig) {
-		dc.DecodeHook = decodeHook()
-		dc.Metadata = &md
-	}); err != nil {
-		return Config{}, fmt.Errorf("config: %w", err)
-	}
-	cfg.Auth.BackendKwargs = kwargs
-	if cfg.Auth.BackendKwargs == nil && cfg.Auth.Backend == Default().Auth.Backend {
-		cfg.Auth.BackendKwargs = defaultBackendKwargs()
-	}
-	cfg.unknownKeys = unknownKeys(md.Unused, v.AllKeys())
-	cfg.source = path
+	l := &loader{v: v, ini: ini, origins: origins(knownKeys(), path, file, flags)}
+	cfg := l.decode()
+	l.checkFileKeys(path, file)
+	cfg.origins, cfg.loadProblems = l.origins, l.problems
 	return cfg, nil
 }
 
@@ -146,9 +131,8 @@ func codecs() viper.DecoderRegistry {
 	return r
 }
 
-// setDefaults calls SetDefault for every key of Default(): viper's
-// Unmarshal only sees environment variables for keys it already knows
-// (spf13/viper#188). backend_kwargs gets a nil default instead of its map:
+// setDefaults calls SetDefault for every key of Default(), the layer Get
+// falls back to. backend_kwargs gets a nil default instead of its map:
 // a map default would be merged key by key into whatever the file sets
 // (handing file_path to ldap) and would hide GATEHOUSE_AUTH_BACKEND_KWARGS
 // behind GATEHOUSE_AUTH_BACKEND_KWARGS_FILE_PATH.
@@ -207,17 +191,27 @@ func bindFlagSet(v *viper.Viper, fs *pflag.FlagSet) error {
 	return nil
 }
 
-// readFile reads path into v, picking the format as Load documents.
-func readFile(v *viper.Viper, path string) error {
+// readFile reads path into v, picking the format as Load documents, and
+// returns the keys the file sets with their lines, and whether it is INI.
+func readFile(v *viper.Viper, path string) (map[string]fileKey, bool, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("config: %w", err)
+		return nil, false, fmt.Errorf("config: %w", err)
 	}
-	v.SetConfigType(fileFormat(path, b))
+	format := fileFormat(path, b)
+	v.SetConfigType(format)
 	if err := v.ReadConfig(bytes.NewReader(b)); err != nil {
-		return fmt.Errorf("config: %s: %w", path, err)
+		return nil, false, fmt.Errorf("config: %s: %w", path, err)
 	}
-	return nil
+	if format != "ini" {
+		return yamlKeys(b), false, nil // JSON is YAML enough for lines
+	}
+	sections, err := parseINI(b)
+	if err != nil { // ReadConfig parsed it: cannot happen
+		return nil, true, fmt.Errorf("config: %s: %w", path, err)
+	}
+	_, keys := iniToConfigMap(sections)
+	return keys, true, nil
 }
 
 func fileFormat(path string, b []byte) string {
@@ -251,13 +245,13 @@ func parseBackendKwargs(raw any, backend string) (map[string]any, error) {
 	case string:
 		m, err := jsonObject(val)
 		if err != nil {
-			return nil, fmt.Errorf("auth.backend_kwargs: failed to JSON parse backend settings for backend %q: %w", backend, err)
+			return nil, fmt.Errorf("failed to JSON parse backend settings for backend %q: %w", backend, err)
 		}
 		return m, nil
 	case map[string]any:
 		return maps.Clone(val), nil
 	}
-	return nil, fmt.Errorf("auth.backend_kwargs: want a map or a JSON object string, got %T", raw)
+	return nil, fmt.Errorf("must be a mapping of the backend's options or a JSON object string, not %s", describe(raw))
 }
 
 // jsonObject parses s as a JSON object; blank gives nil.
@@ -300,78 +294,4 @@ func normalizeNumbers(v any) any {
 		}
 	}
 	return v
-}
-
-// decodeHook converts the strings env vars, flags and INI files give.
-func decodeHook() mapstructure.DecodeHookFunc {
-	return mapstructure.ComposeDecodeHookFunc(
-		stringToBoolHook,
-		stringToSliceHook,
-		stringToMapHook,
-	)
-}
-
-var (
-	stringSliceType = reflect.TypeFor[[]string]()
-	anyMapType      = reflect.TypeFor[map[string]any]()
-)
-
-// stringToBoolHook accepts oslo.config's boolean spellings.
-func stringToBoolHook(from, to reflect.Type, data any) (any, error) {
-	if from.Kind() != reflect.String || to.Kind() != reflect.Bool {
-		return data, nil
-	}
-	switch strings.ToLower(strings.TrimSpace(data.(string))) {
-	case "1", "t", "true", "on", "y", "yes":
-		return true, nil
-	case "0", "f", "false", "off", "n", "no", "":
-		return false, nil
-	}
-	return nil, fmt.Errorf("%q is not a boolean (want true/false, yes/no, on/off, 1/0)", data)
-}
-
-// stringToSliceHook splits "a, b,c" into [a b c]; "" is an empty list.
-func stringToSliceHook(from, to reflect.Type, data any) (any, error) {
-	if from.Kind() != reflect.String || to != stringSliceType {
-		return data, nil
-	}
-	out := []string{}
-	for item := range strings.SplitSeq(data.(string), ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out, nil
-}
-
-// stringToMapHook parses a JSON object string (backend_kwargs). Load has
-// already parsed the winning value with a better message; this only keeps
-// Unmarshal from failing on it.
-func stringToMapHook(from, to reflect.Type, data any) (any, error) {
-	if from.Kind() != reflect.String || to != anyMapType {
-		return data, nil
-	}
-	return jsonObject(data.(string))
-}
-
-// unknownKeys turns mapstructure's unused keys into the sorted list
-// Validate reports. mapstructure names an unknown section ("databse"), not
-// what is in it; the leaves are more useful ("databse.url",
-// "gatehouse.databse_url"). Keys under backend_kwargs never appear: the map
-// takes them all.
-func unknownKeys(unused, allKeys []string) []string {
-	var out []string
-	for _, k := range unused {
-		n := len(out)
-		for _, leaf := range allKeys {
-			if strings.HasPrefix(leaf, k+".") {
-				out = append(out, leaf)
-			}
-		}
-		if len(out) == n {
-			out = append(out, k)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }

@@ -16,12 +16,21 @@ import (
 
 // FieldError is one problem with one configuration key.
 type FieldError struct {
-	Key string // dotted key, e.g. "auth.port"
-	Err error
+	Key    string // dotted key, e.g. "auth.port"
+	Source Source // where the key's value came from; unknown for a Config built in code
+	Err    error
 }
 
-// Error returns "key: problem".
-func (e *FieldError) Error() string { return e.Key + ": " + e.Err.Error() }
+// Error returns "key (source): problem", e.g.
+// `auth.token_ttl (environment variable GATEHOUSE_AUTH_TOKEN_TTL): "abc"
+// is not a whole number of seconds`, or "key: problem" when the source is
+// unknown.
+func (e *FieldError) Error() string {
+	if src := e.Source.String(); src != "" {
+		return e.Key + " (" + src + "): " + e.Err.Error()
+	}
+	return e.Key + ": " + e.Err.Error()
+}
 
 // Unwrap returns the underlying problem, e.g. an *fs.PathError for an
 // unreadable certificate.
@@ -62,10 +71,14 @@ func (p *problems) addErr(key string, err error) {
 }
 
 // Validate checks the configuration and reports every problem at once as a
-// *ValidationError whose lines each start with the key at fault:
+// *ValidationError, one line per problem, sorted by key, each naming the
+// key, where its value came from (see Source) and what is wrong:
 //
-//   - unknown keys in a YAML file (typo protection; st2 INI files are not
-//     checked beyond their [gatehouse] section),
+//   - what Load found: values of the wrong type ("abc" for a number) and
+//     keys the file sets that Gatehouse does not know (in YAML anywhere; in
+//     an st2 INI file in [auth], [throttle] and [gatehouse], while st2's
+//     other sections and [api] and [database] keys other than allow_origin
+//     and url are st2's and ignored),
 //   - auth.backend not in knownBackends (the names the backend registry
 //     holds; a nil or empty knownBackends skips this check),
 //   - auth.mode other than standalone or proxy (st2's message),
@@ -87,21 +100,36 @@ func (p *problems) addErr(key string, err error) {
 // settings it does not know. Validate returns nil when all is well.
 func (c Config) Validate(knownBackends []string) error {
 	var p problems
-	for _, k := range c.unknownKeys {
-		if c.source != "" {
-			p.add(k, "unknown key in %s", c.source)
-		} else {
-			p.add(k, "unknown key")
-		}
-	}
 	c.Auth.validate(&p, knownBackends)
 	validateOrigins(&p, "api.allow_origin", c.API.AllowOrigin)
 	c.Database.validate(&p)
 	c.Throttle.validate(&p)
-	if len(p) == 0 {
+	all := c.withLoadProblems(p)
+	if len(all) == 0 {
 		return nil
 	}
-	return &ValidationError{Problems: p}
+	return &ValidationError{Problems: all}
+}
+
+// withLoadProblems merges Load's problems with the rule problems, giving
+// each its key's source, sorted by key. A rule problem about a key whose
+// value could not be decoded is dropped: it would be about the default
+// that stood in.
+func (c Config) withLoadProblems(rules problems) []*FieldError {
+	out := make([]*FieldError, 0, len(c.loadProblems)+len(rules))
+	undecoded := map[string]bool{}
+	for _, fe := range c.loadProblems {
+		out = append(out, fe)
+		undecoded[fe.Key] = true
+	}
+	for _, fe := range rules {
+		if !undecoded[fe.Key] {
+			fe.Source = c.origins[fe.Key]
+			out = append(out, fe)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *FieldError) int { return strings.Compare(a.Key, b.Key) })
+	return out
 }
 
 func (a Auth) validate(p *problems, knownBackends []string) {

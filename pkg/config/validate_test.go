@@ -154,10 +154,10 @@ database:
 `)
 	c := mustLoad(t, path, nil)
 	wantProblems(t, c.Validate(knownBackends),
-		"api.allow_orign: unknown key in "+path,
-		"auth.tokn_ttl: unknown key in "+path,
-		"database.uri: unknown key in "+path,
-		"databse.url: unknown key in "+path,
+		"api.allow_orign ("+path+":7): unknown key (did you mean api.allow_origin?)",
+		"auth.tokn_ttl ("+path+":3): unknown key (did you mean auth.token_ttl?)",
+		"database.uri ("+path+":11): unknown key (did you mean database.url?)",
+		"databse.url ("+path+":9): unknown key (did you mean database.url?)",
 	)
 }
 

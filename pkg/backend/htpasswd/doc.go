@@ -43,11 +43,13 @@
 // within the same modification-time tick as the previous version would be
 // missed; file systems with nanosecond timestamps make that unlikely.
 //
-// The file must be readable when the backend is created. If it later
-// disappears or becomes unreadable, the backend fails closed: every
-// Authenticate returns an error wrapping backend.ErrUnavailable (HTTP 503)
-// rather than serving the users it last saw, until the file can be read
-// again. The failure is logged once. Passwords and hashes are never logged.
+// Whenever the file cannot be read (missing at start, or later removed or
+// made unreadable), the backend fails closed: every Authenticate returns an
+// error wrapping backend.ErrUnavailable (HTTP 503) rather than serving the
+// users it last saw, until the file can be read again; no restart is
+// needed. A file missing at start is reported by Probe, which Gatehouse
+// logs as one warning; a later failure is logged once when it starts.
+// Passwords and hashes are never logged.
 //
 // # Removed users
 //

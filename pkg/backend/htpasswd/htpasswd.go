@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -66,8 +67,9 @@ func Factory(kwargs map[string]any, log *slog.Logger) (backend.Backend, error) {
 }
 
 // New reads cfg.FilePath and returns a backend serving it. It fails if
-// file_path is empty or the file cannot be read now, so that a wrong path is
-// found at start-up; later failures make Authenticate return ErrUnavailable.
+// file_path is empty. A file that cannot be read is not an error here: the
+// backend refuses every login with ErrUnavailable until the file can be
+// read, and Probe says why (Gatehouse logs that as a warning at start).
 // A nil log discards log records.
 func New(cfg Config, log *slog.Logger) (*Backend, error) {
 	if cfg.FilePath == "" {
@@ -84,13 +86,33 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 		settle:        defaultSettle,
 	}
 	s := b.load()
-	b.logChange(nil, s)
-	if s.err != nil {
-		return nil, s.err
+	if s.err == nil { // a failure is Probe's to report, once
+		b.logChange(nil, s)
 	}
 	b.state.Store(s)
 	b.removals.observe(s.table, 0, b.settle)
 	return b, nil
+}
+
+var _ backend.Prober = (*Backend)(nil)
+
+// Probe reports whether the file can be read now (reloading it if it
+// changed), in words for the start-up log: "htpasswd file /x does not
+// exist (create it with: …)" or "cannot read htpasswd file /x: permission
+// denied".
+func (b *Backend) Probe(context.Context) error {
+	s := b.current()
+	if s.err == nil {
+		return nil
+	}
+	if errors.Is(s.err, fs.ErrNotExist) {
+		return fmt.Errorf("htpasswd file %s does not exist (create it with: gatehouse htpasswd set USER --file %s)", b.path, b.path)
+	}
+	var pe *fs.PathError
+	if errors.As(s.err, &pe) {
+		return fmt.Errorf("cannot read htpasswd file %s: %w", b.path, pe.Err)
+	}
+	return fmt.Errorf("cannot read htpasswd file %s: %w", b.path, s.err)
 }
 
 // Authenticate checks username and password against the file, reloading it

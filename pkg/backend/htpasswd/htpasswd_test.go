@@ -215,7 +215,6 @@ func TestFactory(t *testing.T) {
 		{"empty file_path", map[string]any{"file_path": ""}, "file_path"},
 		{"unknown kwarg", map[string]any{"file_path": fixture, "fiel_path": "x"}, "fiel_path"},
 		{"wrong type", map[string]any{"file_path": 42}, "file_path"},
-		{"missing file", map[string]any{"file_path": "testdata/nope"}, "testdata/nope"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -244,11 +243,35 @@ func TestRegistry(t *testing.T) {
 	mustAuth(t, b, "st2_des", "testpassword", true)
 }
 
+// A file missing at start is not New's error: logins fail closed with
+// ErrUnavailable, Probe says what is wrong (nothing else is logged, so the
+// start-up log has one line about it), and the file is picked up once it
+// exists.
 func TestNewMissingFile(t *testing.T) {
-	_, err := New(Config{FilePath: filepath.Join(t.TempDir(), "missing")}, nil)
-	if !errors.Is(err, backend.ErrUnavailable) || !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("New on missing file = %v, want ErrUnavailable and ErrNotExist", err)
+	var buf bytes.Buffer
+	path := filepath.Join(t.TempDir(), "missing")
+	b, err := New(Config{FilePath: path}, slog.New(slog.NewTextHandler(&buf, nil)))
+	if err != nil {
+		t.Fatalf("New on missing file: %v", err)
 	}
+	b.checkInterval = 0
+	if _, err := b.Authenticate(t.Context(), "alice", "testpassword"); !errors.Is(err, backend.ErrUnavailable) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Authenticate = %v, want ErrUnavailable and ErrNotExist", err)
+	}
+	want := "htpasswd file " + path + " does not exist (create it with: gatehouse htpasswd set USER --file " + path + ")"
+	if err := b.Probe(t.Context()); err == nil || err.Error() != want {
+		t.Errorf("Probe = %v, want %q", err, want)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("New or Probe logged:\n%s", buf.String())
+	}
+	if err := os.WriteFile(path, []byte("alice:"+sha1Test+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Probe(t.Context()); err != nil {
+		t.Errorf("Probe once the file exists: %v", err)
+	}
+	mustAuth(t, b, "alice", "testpassword", true)
 }
 
 // Loading, reloading, failing and authenticating must not log secrets.

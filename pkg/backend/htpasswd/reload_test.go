@@ -124,8 +124,15 @@ func TestReloadFileRemovedFailsClosed(t *testing.T) {
 // and later.
 func TestReloadUnreadable(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := New(Config{FilePath: dir}, nil); !errors.Is(err, backend.ErrUnavailable) {
-		t.Errorf("New(directory) = %v, want ErrUnavailable", err)
+	atStart, err := New(Config{FilePath: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := atStart.Authenticate(t.Context(), "alice", "testpassword"); !errors.Is(err, backend.ErrUnavailable) {
+		t.Errorf("Authenticate on a directory from the start = %v, want ErrUnavailable", err)
+	}
+	if err := atStart.Probe(t.Context()); err == nil || err.Error() != "cannot read htpasswd file "+dir+": is a directory" {
+		t.Errorf("Probe on a directory = %v", err)
 	}
 
 	path := writeFile(t, "alice:"+sha1Test+"\n")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,6 +159,41 @@ func TestFakeUnavailable(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// TestFakeProbe: Probe binds as the service account and keeps the
+// connection for the first login; a directory that is down or refuses the
+// service account is reported, and the backend recovers by itself.
+func TestFakeProbe(t *testing.T) {
+	dir := newFakeDir()
+	b := newFakeBackend(t, dir, nil)
+	if err := b.Probe(t.Context()); err != nil {
+		t.Fatalf("Probe: %v", err)
+	}
+	if _, err := b.Authenticate(t.Context(), "alice", "alice-pw"); err != nil {
+		t.Fatal(err)
+	}
+	if dials, _, _ := dir.counts(); dials != 2 || dir.bindsOf("cn=svc,dc=example,dc=org") != 1 {
+		t.Errorf("dials %d, service binds %d; want the probe's connection reused (2 dials, 1 bind)", dials, dir.bindsOf("cn=svc,dc=example,dc=org"))
+	}
+
+	down := newFakeDir()
+	down.down = true
+	b = newFakeBackend(t, down, nil)
+	if err := b.Probe(t.Context()); err == nil || err.Error() != "no LDAP server could be used: connection refused" {
+		t.Errorf("Probe with the directory down = %v", err)
+	}
+	down.mu.Lock()
+	down.down = false
+	down.mu.Unlock()
+	if err := b.Probe(t.Context()); err != nil {
+		t.Errorf("Probe with the directory back: %v", err)
+	}
+
+	refused := newFakeBackend(t, newFakeDir(), map[string]any{"bind_password": "wrong"})
+	if err := refused.Probe(t.Context()); err == nil || !strings.Contains(err.Error(), `bind as the service account "cn=svc,dc=example,dc=org"`) {
+		t.Errorf("Probe with a refused service account = %v", err)
+	}
 }
 
 // TestFakeHangIsAborted: a server that never answers is abandoned at
