@@ -169,11 +169,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 // cannot check passwords yet. Gatehouse runs anyway, as st2auth does: the
 // backend retries on each login, so it recovers without a restart.
 func warnIfNotReady(ctx context.Context, name string, b backend.Backend, log *slog.Logger) {
-	p, ok := b.(backend.Prober)
+	p, ok := b.(backend.ReadyChecker)
 	if !ok {
 		return
 	}
-	if err := p.Probe(ctx); err != nil && ctx.Err() == nil {
+	if err := p.Ready(ctx); err != nil && ctx.Err() == nil {
 		log.Warn(fmt.Sprintf("%s backend cannot check passwords: %v; logins will fail with 503 until it can, no restart needed", name, err),
 			slog.String("backend", name))
 	}

@@ -57,15 +57,15 @@ var (
 	ErrBusy = errors.New("authentication backend busy")
 )
 
-// Prober is implemented by backends that can check, without anyone's
-// password, that they are able to check passwords: the htpasswd file can
-// be read, the directory answers and takes the service account's bind.
-// Gatehouse probes once at start and, if Probe fails, logs one warning and
-// starts anyway: the backend keeps trying on each login, which fails with
-// ErrUnavailable until then. Probe returns nil or an error saying in words
-// what is wrong.
-type Prober interface {
-	Probe(ctx context.Context) error
+// ReadyChecker is implemented by backends that can check, without
+// anyone's password, that they are able to check passwords: the htpasswd
+// file can be read, the directory answers and takes the service account's
+// bind. Gatehouse asks once at start and, if Ready fails, logs one warning
+// and starts anyway: the backend keeps trying on each login, which fails
+// with ErrUnavailable until then. Ready returns nil or an error saying in
+// words what is wrong.
+type ReadyChecker interface {
+	Ready(ctx context.Context) error
 }
 
 // NameFolder is implemented by backends that match several spellings of a

@@ -80,7 +80,18 @@ type iniValue struct {
 // and their values. The gatehouse CLI reads its own settings file and
 // st2's ~/.st2/config with it.
 func ParseINI(b []byte) (map[string]map[string]string, error) {
-	return parseINI(b)
+	sections, err := parseINI(b)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]map[string]string, len(sections))
+	for name, keys := range sections {
+		out[name] = make(map[string]string, len(keys))
+		for k, v := range keys {
+			out[name][k] = v.value
+		}
+	}
+	return out, nil
 }
 
 // parseINI parses b with oslo.config's iniparser rules (see above).

@@ -47,7 +47,7 @@
 // made unreadable), the backend fails closed: every Authenticate returns an
 // error wrapping backend.ErrUnavailable (HTTP 503) rather than serving the
 // users it last saw, until the file can be read again; no restart is
-// needed. A file missing at start is reported by Probe, which Gatehouse
+// needed. A file missing at start is reported by Ready, which Gatehouse
 // logs as one warning; a later failure is logged once when it starts.
 // Passwords and hashes are never logged.
 //

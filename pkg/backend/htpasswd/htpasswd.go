@@ -69,7 +69,7 @@ func Factory(kwargs map[string]any, log *slog.Logger) (backend.Backend, error) {
 // New reads cfg.FilePath and returns a backend serving it. It fails if
 // file_path is empty. A file that cannot be read is not an error here: the
 // backend refuses every login with ErrUnavailable until the file can be
-// read, and Probe says why (Gatehouse logs that as a warning at start).
+// read, and Ready says why (Gatehouse logs that as a warning at start).
 // A nil log discards log records.
 func New(cfg Config, log *slog.Logger) (*Backend, error) {
 	if cfg.FilePath == "" {
@@ -86,7 +86,7 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 		settle:        defaultSettle,
 	}
 	s := b.load()
-	if s.err == nil { // a failure is Probe's to report, once
+	if s.err == nil { // a failure is Ready's to report, once
 		b.logChange(nil, s)
 	}
 	b.state.Store(s)
@@ -94,13 +94,13 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 	return b, nil
 }
 
-var _ backend.Prober = (*Backend)(nil)
+var _ backend.ReadyChecker = (*Backend)(nil)
 
-// Probe reports whether the file can be read now (reloading it if it
+// Ready reports whether the file can be read now (reloading it if it
 // changed), in words for the start-up log: "htpasswd file /x does not
 // exist (create it with: …)" or "cannot read htpasswd file /x: permission
 // denied".
-func (b *Backend) Probe(context.Context) error {
+func (b *Backend) Ready(context.Context) error {
 	s := b.current()
 	if s.err == nil {
 		return nil

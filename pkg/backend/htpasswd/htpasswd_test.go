@@ -244,7 +244,7 @@ func TestRegistry(t *testing.T) {
 }
 
 // A file missing at start is not New's error: logins fail closed with
-// ErrUnavailable, Probe says what is wrong (nothing else is logged, so the
+// ErrUnavailable, Ready says what is wrong (nothing else is logged, so the
 // start-up log has one line about it), and the file is picked up once it
 // exists.
 func TestNewMissingFile(t *testing.T) {
@@ -259,17 +259,17 @@ func TestNewMissingFile(t *testing.T) {
 		t.Errorf("Authenticate = %v, want ErrUnavailable and ErrNotExist", err)
 	}
 	want := "htpasswd file " + path + " does not exist (create it with: gatehouse htpasswd set USER --file " + path + ")"
-	if err := b.Probe(t.Context()); err == nil || err.Error() != want {
-		t.Errorf("Probe = %v, want %q", err, want)
+	if err := b.Ready(t.Context()); err == nil || err.Error() != want {
+		t.Errorf("Ready = %v, want %q", err, want)
 	}
 	if buf.Len() != 0 {
-		t.Errorf("New or Probe logged:\n%s", buf.String())
+		t.Errorf("New or Ready logged:\n%s", buf.String())
 	}
 	if err := os.WriteFile(path, []byte("alice:"+sha1Test+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Probe(t.Context()); err != nil {
-		t.Errorf("Probe once the file exists: %v", err)
+	if err := b.Ready(t.Context()); err != nil {
+		t.Errorf("Ready once the file exists: %v", err)
 	}
 	mustAuth(t, b, "alice", "testpassword", true)
 }

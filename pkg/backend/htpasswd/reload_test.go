@@ -131,8 +131,8 @@ func TestReloadUnreadable(t *testing.T) {
 	if _, err := atStart.Authenticate(t.Context(), "alice", "testpassword"); !errors.Is(err, backend.ErrUnavailable) {
 		t.Errorf("Authenticate on a directory from the start = %v, want ErrUnavailable", err)
 	}
-	if err := atStart.Probe(t.Context()); err == nil || err.Error() != "cannot read htpasswd file "+dir+": is a directory" {
-		t.Errorf("Probe on a directory = %v", err)
+	if err := atStart.Ready(t.Context()); err == nil || err.Error() != "cannot read htpasswd file "+dir+": is a directory" {
+		t.Errorf("Ready on a directory = %v", err)
 	}
 
 	path := writeFile(t, "alice:"+sha1Test+"\n")

@@ -161,14 +161,14 @@ func TestFakeUnavailable(t *testing.T) {
 	})
 }
 
-// TestFakeProbe: Probe binds as the service account and keeps the
+// TestFakeReady: Ready binds as the service account and keeps the
 // connection for the first login; a directory that is down or refuses the
 // service account is reported, and the backend recovers by itself.
-func TestFakeProbe(t *testing.T) {
+func TestFakeReady(t *testing.T) {
 	dir := newFakeDir()
 	b := newFakeBackend(t, dir, nil)
-	if err := b.Probe(t.Context()); err != nil {
-		t.Fatalf("Probe: %v", err)
+	if err := b.Ready(t.Context()); err != nil {
+		t.Fatalf("Ready: %v", err)
 	}
 	if _, err := b.Authenticate(t.Context(), "alice", "alice-pw"); err != nil {
 		t.Fatal(err)
@@ -180,19 +180,19 @@ func TestFakeProbe(t *testing.T) {
 	down := newFakeDir()
 	down.down = true
 	b = newFakeBackend(t, down, nil)
-	if err := b.Probe(t.Context()); err == nil || err.Error() != "no LDAP server could be used: connection refused" {
-		t.Errorf("Probe with the directory down = %v", err)
+	if err := b.Ready(t.Context()); err == nil || err.Error() != "no LDAP server could be used: connection refused" {
+		t.Errorf("Ready with the directory down = %v", err)
 	}
 	down.mu.Lock()
 	down.down = false
 	down.mu.Unlock()
-	if err := b.Probe(t.Context()); err != nil {
-		t.Errorf("Probe with the directory back: %v", err)
+	if err := b.Ready(t.Context()); err != nil {
+		t.Errorf("Ready with the directory back: %v", err)
 	}
 
 	refused := newFakeBackend(t, newFakeDir(), map[string]any{"bind_password": "wrong"})
-	if err := refused.Probe(t.Context()); err == nil || !strings.Contains(err.Error(), `bind as the service account "cn=svc,dc=example,dc=org"`) {
-		t.Errorf("Probe with a refused service account = %v", err)
+	if err := refused.Ready(t.Context()); err == nil || !strings.Contains(err.Error(), `bind as the service account "cn=svc,dc=example,dc=org"`) {
+		t.Errorf("Ready with a refused service account = %v", err)
 	}
 }
 

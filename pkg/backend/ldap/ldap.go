@@ -48,7 +48,7 @@ func Factory(kwargs map[string]any, log *slog.Logger) (backend.Backend, error) {
 }
 
 // New validates cfg and returns a backend. The directory is contacted only
-// when a user logs in or Probe is called, so Gatehouse starts while it is
+// when a user logs in or Ready is called, so Gatehouse starts while it is
 // down. A nil log discards log records.
 func New(cfg Config, log *slog.Logger) (*Backend, error) {
 	s, err := cfg.validate()
@@ -73,12 +73,12 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 	return b, nil
 }
 
-var _ backend.Prober = (*Backend)(nil)
+var _ backend.ReadyChecker = (*Backend)(nil)
 
-// Probe opens a connection bound as the service account, as the first
+// Ready opens a connection bound as the service account, as the first
 // login would (and keeps it for that login), within network_timeout. Its
 // error says which servers did not answer or refused the bind.
-func (b *Backend) Probe(ctx context.Context) error {
+func (b *Backend) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, b.s.timeout, b.timeoutErr)
 	defer cancel()
 	if err := b.service.do(ctx, func(conn) error { return nil }); err != nil {
