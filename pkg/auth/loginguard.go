@@ -1,10 +1,8 @@
-package httpapi
+package auth
 
 import (
 	"context"
 	"hash/maphash"
-	"math"
-	"net/http"
 	"sync"
 	"time"
 
@@ -70,10 +68,10 @@ func (g *loginGuard) epoch(counters []loginCounter) uint64 {
 }
 
 // reserveLogin holds a place for one attempt against every counter, or
-// refuses it with a 429 when a counter's recorded failures and in-flight
+// refuses it (ETHROTTLED) when a counter's recorded failures and in-flight
 // attempts reach its limit. While only in-flight attempts stand in the
 // way, it waits for them to end (they may succeed).
-func (s *Server) reserveLogin(ctx context.Context, counters []loginCounter) (*reservation, error) {
+func (s *Service) reserveLogin(ctx context.Context, counters []loginCounter) (*reservation, error) {
 	g := s.logins
 	if len(counters) == 0 {
 		return &reservation{g: g}, nil
@@ -108,8 +106,8 @@ func (s *Server) reserveLogin(ctx context.Context, counters []loginCounter) (*re
 
 // tryReserve is one reservation attempt under the lock. It returns the
 // reservation, or a channel to wait on when only in-flight attempts stand
-// in the way, or neither when the count was stale, or the 429.
-func (g *loginGuard) tryReserve(counters []loginCounter, counts map[string]store.FailureCount, epoch uint64, s *Server, window time.Duration) (*reservation, <-chan struct{}, error) {
+// in the way, or neither when the count was stale, or the refusal.
+func (g *loginGuard) tryReserve(counters []loginCounter, counts map[string]store.FailureCount, epoch uint64, s *Service, window time.Duration) (*reservation, <-chan struct{}, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var sum uint64
@@ -156,9 +154,8 @@ func (r *reservation) end(failed bool) {
 	r.counters = nil
 }
 
-// lockedFor is the 429 of a locked account or address, free again after
-// wait. It has the same body on every route that checks a password.
-func (s *Server) lockedFor(wait time.Duration) *Error {
-	return &Error{Status: http.StatusTooManyRequests, Message: msgThrottled, Err: errLoginLocked,
-		RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
+// lockedFor is the refusal of a locked account or address, free again
+// after wait. It is the same whatever route carried the password.
+func (s *Service) lockedFor(wait time.Duration) *Error {
+	return &Error{Code: ETHROTTLED, Err: ErrLoginLocked, RetryAfter: wait}
 }
