@@ -113,7 +113,9 @@ func (rec *statusRecorder) Write(b []byte) (int, error) {
 
 func (rec *statusRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
-// accessLog writes one line per request. It logs the matched route pattern
+// accessLog writes one line per request, and counts it in the metrics; it
+// sits outside recoverer, so that a request that panicked is logged and
+// counted with its 500. It logs the matched route pattern
 // (/api/v1/apikeys/{ref}), never the raw path (an API key may be the ref),
 // the query string (webhooks put credentials there) or any header.
 func (s *Server) accessLog(next http.Handler) http.Handler {

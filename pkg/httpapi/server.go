@@ -159,7 +159,7 @@ var apiKeyPaths = []string{"/api/v1/apikeys", "/v1/apikeys", "/auth/v1/apikeys"}
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.requestID, closeOdd, s.recoverer, s.accessLog, s.cors, s.allowedHosts, stripOneSlash, s.limitBody)
+	r.Use(s.requestID, s.accessLog, closeOdd, s.recoverer, s.cors, s.allowedHosts, stripOneSlash, s.limitBody)
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.notFound) // st2 answers a wrong method with 404 too
 	for _, p := range tokenPaths {
