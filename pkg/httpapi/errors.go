@@ -87,6 +87,10 @@ func toError(err error) *apiError {
 	}
 	c := codes[code]
 	e := &apiError{Status: c.status, Message: c.text, Err: err}
+	var ae *auth.Error
+	if errors.As(err, &ae) {
+		e.Err = ae.Err // the cause, for the log: the rest is in the answer
+	}
 	if msg := auth.ErrorMessage(err); msg != "" && !c.fixed {
 		e.Message = msg
 	}
