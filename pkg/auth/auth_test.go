@@ -181,6 +181,28 @@ func TestErrorCode(t *testing.T) {
 	}
 }
 
+func TestErrorIs(t *testing.T) {
+	tests := []struct {
+		name   string
+		err    error
+		target error
+		want   bool
+	}{
+		{"same code, another message", auth.Errorf(auth.EEXPIRED, "gone"), auth.ErrExpired, true},
+		{"wrapped", fmt.Errorf("checking: %w", auth.ErrDisabled), auth.ErrDisabled, true},
+		{"another code", auth.ErrExpired, auth.ErrUnknown, false},
+		{"the cause still counts", &auth.Error{Code: auth.ETHROTTLED, Err: auth.ErrLoginLocked}, auth.ErrLoginLocked, true},
+		{"not a domain error", store.ErrNotFound, auth.ErrUnknown, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := errors.Is(tt.err, tt.target); got != tt.want {
+				t.Errorf("errors.Is(%v, %v) = %v", tt.err, tt.target, got)
+			}
+		})
+	}
+}
+
 func TestLoginRefusals(t *testing.T) {
 	tests := []struct {
 		name, user, password string
@@ -256,7 +278,7 @@ func TestCheckAndLookup(t *testing.T) {
 		t.Fatalf("Lookup with the wrong hint: %+v, %v", p, err)
 	}
 	unknown := authn.Credential{Kind: authn.KindToken, Value: "no-such-token"}
-	if _, err := f.svc.Check(t.Context(), unknown); auth.ErrorCode(err) != auth.EUNKNOWN {
+	if _, err := f.svc.Check(t.Context(), unknown); !errors.Is(err, auth.ErrUnknown) {
 		t.Errorf("unknown token: %v", err)
 	}
 	if _, err := f.svc.Lookup(t.Context(), strings.Repeat("x", 5000), ""); err != auth.ErrInactive {

@@ -13,10 +13,11 @@ import (
 )
 
 // basicCache remembers successful Basic logins of the callers of routes
-// other than POST /auth/v1/tokens (LoginCaller), so that a service polling with a password does not cost a bcrypt
-// per call. It is keyed by an HMAC of user and password under a key made at
-// start and never stored: the password itself is never kept, and the keys
-// are useless outside this process.
+// other than POST /auth/v1/tokens (LoginCaller), so that a service polling
+// with a password does not cost a bcrypt per call. It is keyed by an HMAC
+// of user and password under a key made at start and never stored: the
+// password itself is never kept, and the keys are useless outside this
+// process.
 type basicCache struct {
 	key     []byte
 	entries *expirable.LRU[string, backend.Identity]

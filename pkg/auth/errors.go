@@ -71,18 +71,29 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// The errors the Service answers with most often, without a cause.
-var (
-	errNoCredential       = &Error{Code: ENOAUTH}
-	errUnknown            = &Error{Code: EUNKNOWN}
-	errExpired            = &Error{Code: EEXPIRED}
-	errDisabled           = &Error{Code: EDISABLED}
-	errInvalidCredentials = &Error{Code: EINVALIDCREDS}
-)
+// Is reports whether target is an *Error with the same Code, so that
+// errors.Is(err, ErrExpired) holds for every expired-token answer,
+// whatever its message or cause.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
 
-// ErrNoCredential is the answer to a request that carries no credential
-// at all (code ENOAUTH), for the transports to return.
-var ErrNoCredential error = errNoCredential
+// Sentinels of the codes the Service answers with most often, for
+// errors.Is.
+var (
+	// ErrNoCredential: the request carries no credential at all (ENOAUTH).
+	ErrNoCredential error = &Error{Code: ENOAUTH}
+	// ErrUnknown: no such token or key (EUNKNOWN).
+	ErrUnknown error = &Error{Code: EUNKNOWN}
+	// ErrExpired: the token has expired (EEXPIRED).
+	ErrExpired error = &Error{Code: EEXPIRED}
+	// ErrDisabled: the API key is disabled (EDISABLED).
+	ErrDisabled error = &Error{Code: EDISABLED}
+	// ErrInvalidCredentials: a wrong password, an unknown user or
+	// credentials that could not be read (EINVALIDCREDS).
+	ErrInvalidCredentials error = &Error{Code: EINVALIDCREDS}
+)
 
 // ErrInactive is Lookup's answer for anything unknown, expired, revoked or
 // disabled: introspection reports all of them the same way.

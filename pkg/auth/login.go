@@ -43,7 +43,7 @@ func (s *Service) LoginCaller(ctx context.Context, user, password string) (Princ
 // invalid name (the proxy was not trusted, or named no one) is refused.
 func (s *Service) LoginProxy(ctx context.Context, user string) (backend.Identity, error) {
 	if !ValidUsername(user) {
-		return s.loginFailed(ctx, ModeProxy, "", errInvalidCredentials)
+		return s.loginFailed(ctx, ModeProxy, "", ErrInvalidCredentials)
 	}
 	return s.loginSucceeded(ctx, ModeProxy, backend.Identity{Username: user}), nil
 }
@@ -65,7 +65,7 @@ func (s *Service) checkPassword(ctx context.Context, user, password string, cach
 	if errors.Is(err, backend.ErrInvalidCredentials) {
 		err = s.recordLoginFailure(ctx, counters)
 		res.end(err == nil)
-		return s.loginFailed(ctx, name, user, cmpOr(err, errInvalidCredentials))
+		return s.loginFailed(ctx, name, user, cmpOr(err, ErrInvalidCredentials))
 	}
 	if err == nil {
 		err = s.clearLoginFailures(ctx, who.Username)
@@ -91,7 +91,7 @@ func (s *Service) askBackend(ctx context.Context, user, password string) (backen
 
 // cmpOr is err when it is set (a failure that could not be counted must
 // not be answered as an ordinary refusal), else the refusal.
-func cmpOr(err error, refusal *Error) error {
+func cmpOr(err, refusal error) error {
 	if err != nil {
 		return err
 	}

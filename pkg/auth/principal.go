@@ -37,19 +37,19 @@ func (s *Service) Check(ctx context.Context, cred authn.Credential) (Principal, 
 	if cred.Kind == authn.KindAPIKey {
 		k, err := s.cache.APIKey(ctx, cred.Value, s.storeCtx)
 		if err != nil {
-			return Principal{}, notFoundAs(err, errUnknown)
+			return Principal{}, notFoundAs(err, ErrUnknown)
 		}
 		if !k.Enabled {
-			return Principal{}, errDisabled
+			return Principal{}, ErrDisabled
 		}
 		return keyPrincipal(k, cred.Location), nil
 	}
 	t, err := s.cache.Token(ctx, cred.Value, s.storeCtx)
 	if err != nil {
-		return Principal{}, notFoundAs(err, errUnknown)
+		return Principal{}, notFoundAs(err, ErrUnknown)
 	}
 	if !t.ExpiresAt.After(s.now()) {
-		return Principal{}, errExpired
+		return Principal{}, ErrExpired
 	}
 	return tokenPrincipal(t, cred.Location), nil
 }
@@ -65,7 +65,7 @@ func tokenPrincipal(t store.Token, loc authn.Location) Principal {
 }
 
 // notFoundAs replaces store.ErrNotFound with e and keeps other errors.
-func notFoundAs(err error, e *Error) error {
+func notFoundAs(err, e error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return e
 	}

@@ -65,8 +65,8 @@ func (s *Server) writeRFCError(w http.ResponseWriter, r *http.Request, err error
 // RFC 6749's invalid_client.
 func (s *Server) rfcCaller(r *http.Request) (auth.Principal, error) {
 	p, err := s.authenticate(r)
-	if auth.ErrorCode(err) == auth.ENOAUTH && r.Header.Get("Authorization") != "" {
-		return auth.Principal{}, &auth.Error{Code: auth.EINVALIDCREDS}
+	if errors.Is(err, auth.ErrNoCredential) && r.Header.Get("Authorization") != "" {
+		return auth.Principal{}, auth.ErrInvalidCredentials
 	}
 	return p, err
 }
