@@ -4,15 +4,18 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 	"github.com/gatehouse-auth/gatehouse/pkg/store/storeopen"
 )
 
-// Defaults shared by Default, the flags and the documentation.
+// Defaults shared by Default, the flags and the documentation. Those the
+// service itself also needs have their one copy in pkg/auth.
 const (
 	// DefaultAPIURL is the X-API-URL Gatehouse returns when auth.api_url is
 	// empty; st2 clients assume st2api on the same host at port 9101.
-	DefaultAPIURL = "http://127.0.0.1:9101"
+	DefaultAPIURL = auth.DefaultAPIURL
 	// DefaultDatabaseURL is the embedded SQLite database, relative to the
 	// working directory.
 	DefaultDatabaseURL = "sqlite:data/gatehouse.db"
@@ -21,10 +24,10 @@ const (
 	DefaultHtpasswdPath = "data/htpasswd"
 
 	// ModeStandalone makes Gatehouse check passwords with its backend.
-	ModeStandalone = "standalone"
+	ModeStandalone = auth.ModeStandalone
 	// ModeProxy makes Gatehouse trust the user name a reverse proxy puts in
 	// Remote-User / X-Forwarded-User, from proxy_trusted_cidrs only.
-	ModeProxy = "proxy"
+	ModeProxy = auth.ModeProxy
 
 	// GroupHeaderRDN makes X-Auth-Groups the value of each group DN's first
 	// RDN, comma-separated (cn=ops,ou=groups,dc=example,dc=org is "ops").
@@ -159,8 +162,8 @@ func Default() Config {
 			Mode:              ModeStandalone,
 			Backend:           "flat_file",
 			BackendKwargs:     defaultBackendKwargs(),
-			TokenTTL:          86400,
-			ServiceTokenTTL:   86400,
+			TokenTTL:          int(auth.DefaultTokenTTL / time.Second),
+			ServiceTokenTTL:   int(auth.DefaultTokenTTL / time.Second),
 			APIURL:            "",
 			Enable:            true,
 			ProxyTrustedCIDRs: []string{"127.0.0.1/32", "::1/128"},
@@ -169,7 +172,7 @@ func Default() Config {
 			ShutdownDelay:     5,
 		},
 		Database: Database{URL: DefaultDatabaseURL},
-		Throttle: Throttle{LoginFailures: 10, AccountFailures: 100, AddressFailures: 50, LoginWindow: 900, ScanFailures: 600, ScanWindow: 60},
+		Throttle: defaultThrottle(),
 	}
 }
 
@@ -179,6 +182,13 @@ func Default() Config {
 // know and for a Config built in code.
 func (c Config) Source(key string) Source {
 	return c.origins[key]
+}
+
+// defaultThrottle is auth.DefaultThrottle in the configuration's units.
+func defaultThrottle() Throttle {
+	t := auth.DefaultThrottle()
+	return Throttle{LoginFailures: t.LoginFailures, AccountFailures: t.AccountFailures, AddressFailures: t.AddressFailures,
+		LoginWindow: int(t.LoginWindow / time.Second), ScanFailures: t.ScanFailures, ScanWindow: int(t.ScanWindow / time.Second)}
 }
 
 func defaultBackendKwargs() map[string]any {

@@ -2,8 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
-	"errors"
-	"log/slog"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 	"github.com/gatehouse-auth/gatehouse/pkg/token"
 )
@@ -19,7 +19,6 @@ const (
 	masked          = "********"
 	defaultPageSize = 50
 	maxPageSize     = 100
-	createdAtLayout = "2006-01-02T15:04:05.000000Z"
 )
 
 // apiKeyJSON is st2's ApiKey. Key is set only in the create response.
@@ -46,7 +45,7 @@ type apiKeyCreated struct {
 // maskedKey is how a key is shown on reads: key_hash and uid hidden.
 func maskedKey(k store.APIKey) apiKeyJSON {
 	return apiKeyJSON{ID: k.ID, UID: masked, User: k.User, KeyHash: masked, Metadata: k.Metadata,
-		CreatedAt: k.CreatedAt.UTC().Format(createdAtLayout), Enabled: k.Enabled}
+		CreatedAt: k.CreatedAt.UTC().Format(auth.TimeLayout), Enabled: k.Enabled}
 }
 
 // apiKeyFields are the members st2's ApiKey schema allows
@@ -90,7 +89,7 @@ func parseAPIKeyBody(r *http.Request) (apiKeyBody, error) {
 	if err := checkMetadata(b.metadata, 0); err != nil {
 		return apiKeyBody{}, err
 	}
-	if b.user != "" && !validUsername(b.user) {
+	if b.user != "" && !auth.ValidUsername(b.user) {
 		return apiKeyBody{}, badRequest("%s is not a valid user name", pyRepr(b.user))
 	}
 	if v, ok := obj["enabled"]; ok && v != nil {
@@ -172,84 +171,30 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	k, plain, err := s.newAPIKey(p, b)
+	req, err := newAPIKeyRequest(b)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.storeCtx(r.Context())
-	defer cancel()
-	if err := s.cfg.Store.CreateAPIKey(ctx, k); err != nil {
-		if errors.Is(err, store.ErrAlreadyExists) {
-			return newError(http.StatusConflict, "ApiKey with this id or key_hash already exists.")
-		}
-		return err
+	k, plain, err := s.auth.CreateAPIKey(r.Context(), p, req)
+	if err != nil {
+		return withMessage(err, auth.ECONFLICT, "ApiKey with this id or key_hash already exists.")
 	}
-	s.metrics.apiKeys.WithLabelValues("created").Inc()
-	s.audit(r, auditKeyCreated, outcomeSuccess, k.User, slog.String("key_id", k.ID), slog.String("by", p.User),
-		slog.Bool("imported", plain == nil))
 	writeJSON(w, http.StatusCreated, apiKeyCreated{ID: k.ID, UID: "api_key:" + k.KeyHash, User: k.User,
-		Metadata: k.Metadata, CreatedAt: k.CreatedAt.Format(createdAtLayout), Enabled: k.Enabled, Key: plain})
+		Metadata: k.Metadata, CreatedAt: k.CreatedAt.Format(auth.TimeLayout), Enabled: k.Enabled, Key: plain})
 	return nil
 }
 
-// newAPIKey builds the key to store from a create body.
-func (s *Server) newAPIKey(p Principal, b apiKeyBody) (store.APIKey, *string, error) {
-	now := s.now().Truncate(time.Microsecond)
-	k := store.APIKey{ID: b.id, User: b.user, KeyHash: strings.ToLower(b.keyHash), Metadata: b.metadata,
-		CreatedAt: b.createdAt, Enabled: b.enabled == nil || *b.enabled}
-	if k.User == "" {
-		k.User = p.User
+// newAPIKeyRequest checks the formats of a create body's id and key_hash.
+func newAPIKeyRequest(b apiKeyBody) (auth.NewAPIKey, error) {
+	req := auth.NewAPIKey{ID: b.id, User: b.user, KeyHash: strings.ToLower(b.keyHash), Metadata: b.metadata,
+		Enabled: b.enabled, CreatedAt: b.createdAt}
+	if req.ID != "" && !token.IsID(req.ID) {
+		return req, badRequest("%s is not a valid id: 24 lowercase hex characters expected", pyRepr(req.ID))
 	}
-	if k.ID != "" && !token.IsID(k.ID) {
-		return k, nil, badRequest("%s is not a valid id: 24 lowercase hex characters expected", pyRepr(k.ID))
+	if req.KeyHash != "" && !token.IsKeyHash(req.KeyHash) {
+		return req, badRequest("key_hash must be 128 hex characters (sha512)")
 	}
-	if k.KeyHash != "" && !token.IsKeyHash(k.KeyHash) {
-		return k, nil, badRequest("key_hash must be 128 hex characters (sha512)")
-	}
-	if err := s.checkCreateRights(p, k.User, b); err != nil {
-		return k, nil, err
-	}
-	if k.ID == "" {
-		k.ID = token.NewID(now)
-	}
-	if k.CreatedAt.IsZero() {
-		k.CreatedAt = now
-	}
-	if k.Metadata == nil {
-		k.Metadata = map[string]any{}
-	}
-	if k.KeyHash != "" {
-		return k, nil, nil
-	}
-	plain := token.NewAPIKey()
-	k.KeyHash = token.HashAPIKey(plain)
-	return k, &plain, nil
-}
-
-// Texts of the 403s that keep key management with admins.
-const (
-	msgImportAdminOnly    = "Only admins may create an API key with key_hash (st2 import)."
-	msgCreatedAtAdminOnly = "Only admins may set created_at of an API key."
-	msgKeyLocked          = "This API key was disabled by an admin, by revocation or by the removal of its user; only an admin may enable it again."
-)
-
-// checkCreateRights refuses what only admins may put in a create body: a
-// key for another user; key_hash, which would let a caller pick a weak key
-// (st2 import is an admin's migration); and created_at, which rewrites
-// history.
-func (s *Server) checkCreateRights(p Principal, owner string, b apiKeyBody) error {
-	if s.isAdmin(p.User) {
-		return nil
-	}
-	switch {
-	case owner != p.User:
-		return newError(http.StatusForbidden, "User %q may not create API keys for user %q.", p.User, owner)
-	case b.keyHash != "":
-		return newError(http.StatusForbidden, msgImportAdminOnly)
-	case !b.createdAt.IsZero():
-		return newError(http.StatusForbidden, msgCreatedAtAdminOnly)
-	}
-	return nil
+	return req, nil
 }
 
 // listAPIKeys is GET /api/v1/apikeys: the caller's own keys, or everyone's
@@ -259,48 +204,47 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	admin := s.isAdmin(p.User)
-	f, err := pageFilter(r, admin)
+	q, err := pageQuery(r, s.auth.IsAdmin(p.User))
 	if err != nil {
 		return err
 	}
-	// ?user= (st2 apikey list -u) narrows the list; only admins may name
-	// someone else. Everyone else only ever sees their own keys.
-	f.User = r.URL.Query().Get("user")
-	if f.User != "" && !validUsername(f.User) {
-		return badRequest("%s is not a valid user name", pyRepr(f.User))
-	}
-	if !admin {
-		if f.User != "" && f.User != p.User {
-			return newError(http.StatusForbidden, "User %q may not list API keys of user %q.", p.User, f.User)
-		}
-		f.User = p.User
-	}
-	ctx, cancel := s.storeCtx(r.Context())
-	defer cancel()
-	keys, total, err := s.cfg.Store.ListAPIKeys(ctx, f)
+	page, err := s.auth.ListAPIKeys(r.Context(), p, q)
 	if err != nil {
 		return err
 	}
-	show := admin && isTrue(r.URL.Query().Get("show_secrets"))
-	out := make([]apiKeyJSON, len(keys))
-	for i, k := range keys {
+	out := make([]apiKeyJSON, len(page.Keys))
+	for i, k := range page.Keys {
 		out[i] = maskedKey(k)
-		if show { // st2 apikey list --show-secrets, for export
+		if page.ShowSecrets { // st2 apikey list --show-secrets, for export
 			out[i].KeyHash, out[i].UID = k.KeyHash, "api_key:"+k.KeyHash
 		}
 	}
-	w.Header().Set("X-Total-Count", strconv.Itoa(total))
-	w.Header().Set("X-Limit", strconv.Itoa(f.Limit))
+	w.Header().Set("X-Total-Count", strconv.Itoa(page.Total))
+	w.Header().Set("X-Limit", strconv.Itoa(q.Limit))
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
+// pageQuery reads a listing's query: the page, and ?user= (st2 apikey
+// list -u), which narrows the list (only admins may name someone else).
+func pageQuery(r *http.Request, admin bool) (auth.APIKeyQuery, error) {
+	q, err := pageFilter(r, admin)
+	if err != nil {
+		return q, err
+	}
+	q.User = r.URL.Query().Get("user")
+	if q.User != "" && !auth.ValidUsername(q.User) {
+		return q, badRequest("%s is not a valid user name", pyRepr(q.User))
+	}
+	q.ShowSecrets = isTrue(r.URL.Query().Get("show_secrets"))
+	return q, nil
+}
+
 // pageFilter reads limit and offset as st2 does: limit defaults to 50,
 // -1 means all (admins only), at most 100 a page for everyone else.
-func pageFilter(r *http.Request, admin bool) (store.APIKeyFilter, error) {
+func pageFilter(r *http.Request, admin bool) (auth.APIKeyQuery, error) {
 	q := r.URL.Query()
-	f := store.APIKeyFilter{Limit: defaultPageSize}
+	f := auth.APIKeyQuery{Limit: defaultPageSize}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		switch {
@@ -309,9 +253,9 @@ func pageFilter(r *http.Request, admin bool) (store.APIKeyFilter, error) {
 		case n <= -2:
 			return f, badRequest("Limit, %q specified, must be a positive number.", v)
 		case n == -1 && !admin:
-			return f, newError(http.StatusForbidden, "Administrator access required to be able to specify limit=-1 and retrieve all the records")
+			return f, forbidden("Administrator access required to be able to specify limit=-1 and retrieve all the records")
 		case n > maxPageSize && !admin:
-			return f, newError(http.StatusForbidden, "Limit %q specified, maximum value is \"%d\"", v, maxPageSize)
+			return f, forbidden("Limit %q specified, maximum value is \"%d\"", v, maxPageSize)
 		case n > 0 || n == -1:
 			f.Limit = n
 		}
@@ -326,24 +270,6 @@ func pageFilter(r *http.Request, admin bool) (store.APIKeyFilter, error) {
 	return f, nil
 }
 
-// lookupAPIKey finds a key by its value or its id, as st2 does, among the
-// keys the caller may see. Other users' keys are "not found" for non-admins.
-func (s *Server) lookupAPIKey(r *http.Request, p Principal, ref string) (store.APIKey, error) {
-	ctx, cancel := s.storeCtx(r.Context())
-	defer cancel()
-	k, err := s.cfg.Store.APIKeyByHash(ctx, token.HashAPIKey(ref))
-	if errors.Is(err, store.ErrNotFound) && token.IsID(ref) {
-		k, err = s.cfg.Store.APIKeyByID(ctx, ref)
-	}
-	if err != nil {
-		return k, err
-	}
-	if k.User != p.User && !s.isAdmin(p.User) {
-		return k, store.ErrNotFound
-	}
-	return k, nil
-}
-
 // getAPIKey is GET /api/v1/apikeys/{id_or_key}.
 func (s *Server) getAPIKey(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.authenticate(r)
@@ -351,9 +277,9 @@ func (s *Server) getAPIKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ref := pathParam(r, "ref")
-	k, err := s.lookupAPIKey(r, p, ref)
+	k, err := s.auth.APIKey(r.Context(), p, ref)
 	if err != nil {
-		return notFoundAs(err, newError(http.StatusNotFound, "ApiKey matching %s for reference and id not found.", ref))
+		return withMessage(err, auth.ENOTFOUND, fmt.Sprintf("ApiKey matching %s for reference and id not found.", ref))
 	}
 	writeJSON(w, http.StatusOK, maskedKey(k))
 	return nil
@@ -372,70 +298,15 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	k, err := s.lookupAPIKey(r, p, ref)
+	u := auth.APIKeyUpdate{User: b.user, KeyHash: b.keyHash, Metadata: b.metadata, Enabled: b.enabled}
+	if u.KeyHash == masked {
+		u.KeyHash = ""
+	}
+	k, err := s.auth.UpdateAPIKey(r.Context(), p, ref, u)
 	if err != nil {
-		return notFoundAs(err, newError(http.StatusNotFound, "ApiKey with key or id=%s not found.", ref))
-	}
-	if b.keyHash != "" && b.keyHash != masked && strings.ToLower(b.keyHash) != k.KeyHash {
-		return badRequest("Update of key_hash is not allowed.")
-	}
-	wasEnabled := k.Enabled
-	if err := s.applyUpdate(p, &k, b); err != nil {
-		return err
-	}
-	ctx, cancel := s.storeCtx(r.Context())
-	defer cancel()
-	err = s.cfg.Store.UpdateAPIKey(ctx, k)
-	s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})
-	if err != nil {
-		return notFoundAs(err, newError(http.StatusNotFound, "ApiKey with key or id=%s not found.", ref))
-	}
-	if k.Enabled != wasEnabled {
-		action, event := "disabled", auditKeyDisabled
-		if k.Enabled {
-			action, event = "enabled", auditKeyEnabled
-		}
-		s.metrics.apiKeys.WithLabelValues(action).Inc()
-		s.audit(r, event, outcomeSuccess, k.User, slog.String("key_id", k.ID), slog.String("by", p.User),
-			slog.Bool("locked", k.Locked))
+		return withMessage(err, auth.ENOTFOUND, fmt.Sprintf("ApiKey with key or id=%s not found.", ref))
 	}
 	writeJSON(w, http.StatusOK, maskedKey(k))
-	return nil
-}
-
-// applyUpdate copies the changeable fields of a PUT body onto k.
-func (s *Server) applyUpdate(p Principal, k *store.APIKey, b apiKeyBody) error {
-	if b.user != "" && b.user != k.User {
-		if !s.isAdmin(p.User) {
-			return newError(http.StatusForbidden, "User %q may not give API keys to user %q.", p.User, b.user)
-		}
-		k.User = b.user
-	}
-	if b.enabled != nil && *b.enabled != k.Enabled {
-		if err := s.setEnabled(p, k, *b.enabled); err != nil {
-			return err
-		}
-	}
-	if b.metadata != nil {
-		k.Metadata = b.metadata
-	}
-	return nil
-}
-
-// setEnabled switches k on or off for p. A key an admin disables for
-// another user is locked; a locked key is enabled only by an admin, which
-// unlocks it. Owners may switch their unlocked keys off and on at will.
-func (s *Server) setEnabled(p Principal, k *store.APIKey, on bool) error {
-	admin := s.isAdmin(p.User)
-	switch {
-	case on && admin:
-		k.Locked = false
-	case on && k.Locked:
-		return newError(http.StatusForbidden, msgKeyLocked)
-	case !on && admin && k.User != p.User:
-		k.Locked = true
-	}
-	k.Enabled = on
 	return nil
 }
 
@@ -446,20 +317,9 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ref := pathParam(r, "ref")
-	notFound := newError(http.StatusNotFound, "ApiKey with key or id=%s not found.", ref)
-	k, err := s.lookupAPIKey(r, p, ref)
-	if err != nil {
-		return notFoundAs(err, notFound)
+	if err := s.auth.DeleteAPIKey(r.Context(), p, ref); err != nil {
+		return withMessage(err, auth.ENOTFOUND, fmt.Sprintf("ApiKey with key or id=%s not found.", ref))
 	}
-	ctx, cancel := s.storeCtx(r.Context())
-	defer cancel()
-	err = s.cfg.Store.DeleteAPIKey(ctx, k.ID)
-	s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})
-	if err != nil {
-		return notFoundAs(err, notFound)
-	}
-	s.metrics.apiKeys.WithLabelValues("deleted").Inc()
-	s.audit(r, auditKeyDeleted, outcomeSuccess, k.User, slog.String("key_id", k.ID), slog.String("by", p.User))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

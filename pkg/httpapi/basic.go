@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 )
 
 // maxBasicLen bounds the Authorization value we decode. User names and
@@ -11,13 +13,13 @@ import (
 // before any work is done.
 const maxBasicLen = 4096
 
-// ParseBasic reads an Authorization header the way st2auth does: the scheme
+// parseBasic reads an Authorization header the way st2auth does: the scheme
 // is "Basic" in any case, separated by one space from base64(user:password),
 // split on the first colon so passwords may hold colons. It refuses (ok is
 // false) a missing or other scheme, bad base64, no colon, an empty user name,
 // text that is not UTF-8, and user names with control characters. The
 // password is returned as sent; backends refuse what they cannot check.
-func ParseBasic(header string) (user, password string, ok bool) {
+func parseBasic(header string) (user, password string, ok bool) {
 	if header == "" || len(header) > maxBasicLen {
 		return "", "", false
 	}
@@ -30,24 +32,10 @@ func ParseBasic(header string) (user, password string, ok bool) {
 		return "", "", false
 	}
 	user, password, found = strings.Cut(string(raw), ":")
-	if !found || !validUsername(user) || !utf8.ValidString(password) {
+	if !found || !auth.ValidUsername(user) || !utf8.ValidString(password) {
 		return "", "", false
 	}
 	return user, password, true
-}
-
-// validUsername refuses names no backend could hold: empty, not UTF-8, with
-// control characters (NUL, CR, LF…), or over 256 bytes.
-func validUsername(user string) bool {
-	if user == "" || len(user) > 256 || !utf8.ValidString(user) {
-		return false
-	}
-	for _, r := range user {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return false
-		}
-	}
-	return true
 }
 
 // asciiEqualFold compares ASCII case-insensitively, as st2 (and every HTTP

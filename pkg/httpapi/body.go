@@ -247,12 +247,12 @@ func pyRepr(v any) string {
 	}
 }
 
-// ParseTTL validates the "ttl" member of a token request the way st2's
+// parseTTL validates the "ttl" member of a token request the way st2's
 // schema does ({"type": ["integer", "null"], "minimum": 1}). present is false
 // for a missing or null ttl (use the default). The value is returned as a
 // big integer because clients may send any number of digits; the caller
 // compares it with the maximum and reports it verbatim.
-func ParseTTL(v any, present bool) (ttl *big.Int, set bool, err error) {
+func parseTTL(v any, present bool) (ttl *big.Int, set bool, err error) {
 	if !present || v == nil {
 		return nil, false, nil
 	}

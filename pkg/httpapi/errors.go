@@ -2,16 +2,16 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
+	"time"
 
-	"github.com/gatehouse-auth/gatehouse/pkg/backend"
-	"github.com/gatehouse-auth/gatehouse/pkg/store"
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 )
 
 // The fixed texts clients see. They are st2's, byte for byte.
@@ -21,84 +21,111 @@ const (
 	msgUnauthorized       = "Unauthorized"
 	msgTokenExpired       = "Unauthorized - Token has expired."
 	msgKeyDisabled        = "Unauthorized - API key is disabled."
+	msgThrottled          = "Too many failed attempts. Try again later."
+	msgForbidden          = "Forbidden"
+	msgBadRequest         = "Bad request"
 	msgNotFound           = "The resource could not be found."
+	msgConflict           = "The resource already exists."
 	msgUnavailable        = "Service unavailable, try again later."
 	msgInternal           = "Internal Server Error"
 	msgBodyTooLarge       = "Request body is too large."
 )
 
-// Error is an error with the status and text the client sees. Err, if set,
-// is the cause; it is logged for 5xx answers and never sent.
-type Error struct {
-	Status  int
-	Message string
-	Err     error
-	// RetryAfter, when positive, is sent as Retry-After (seconds).
-	RetryAfter int
-}
+// codeTooLarge is the code of a body over maxBodyBytes (an
+// *http.MaxBytesError): the one answer the domain never gives.
+const codeTooLarge = "too_large"
 
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%d %s: %v", e.Status, e.Message, e.Err)
-	}
-	return fmt.Sprintf("%d %s", e.Status, e.Message)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-func newError(status int, format string, args ...any) *Error {
-	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
-}
-
-func badRequest(format string, args ...any) *Error {
-	return newError(http.StatusBadRequest, format, args...)
-}
-
-var (
-	errInvalidCredentials = &Error{Status: http.StatusUnauthorized, Message: msgInvalidCredentials}
-	errNoCredential       = &Error{Status: http.StatusUnauthorized, Message: msgNoCredential}
-	errUnauthorized       = &Error{Status: http.StatusUnauthorized, Message: msgUnauthorized}
-	errTokenExpired       = &Error{Status: http.StatusUnauthorized, Message: msgTokenExpired}
-	errKeyDisabled        = &Error{Status: http.StatusUnauthorized, Message: msgKeyDisabled}
-	errNotFound           = &Error{Status: http.StatusNotFound, Message: msgNotFound}
-)
-
-// statuses maps the sentinels of other packages to HTTP. This table and
-// toError are the only place that knows how a package error becomes a status.
-var statuses = []struct {
-	err    error
+// codes maps every error code to its status and text. This table is the
+// only place that knows how an error becomes a status. A text marked fixed
+// is always sent; otherwise the error's own message is, when it has one.
+var codes = map[string]struct {
 	status int
-	msg    string
+	text   string
+	fixed  bool
 }{
-	{backend.ErrInvalidCredentials, http.StatusUnauthorized, msgInvalidCredentials},
-	{backend.ErrUnavailable, http.StatusServiceUnavailable, msgUnavailable},
-	{backend.ErrBusy, http.StatusServiceUnavailable, msgUnavailable},
-	{store.ErrUnavailable, http.StatusServiceUnavailable, msgUnavailable},
-	{store.ErrNotFound, http.StatusNotFound, msgNotFound},
-	{store.ErrAlreadyExists, http.StatusConflict, "The resource already exists."},
-	// A dependency that did not answer within the request's time.
-	{context.DeadlineExceeded, http.StatusServiceUnavailable, msgUnavailable},
-	{context.Canceled, http.StatusServiceUnavailable, msgUnavailable},
+	auth.ENOAUTH:       {http.StatusUnauthorized, msgNoCredential, true},
+	auth.EUNKNOWN:      {http.StatusUnauthorized, msgUnauthorized, true},
+	auth.EEXPIRED:      {http.StatusUnauthorized, msgTokenExpired, true},
+	auth.EDISABLED:     {http.StatusUnauthorized, msgKeyDisabled, true},
+	auth.EINVALIDCREDS: {http.StatusUnauthorized, msgInvalidCredentials, true},
+	auth.ETHROTTLED:    {http.StatusTooManyRequests, msgThrottled, true},
+	auth.EFORBIDDEN:    {http.StatusForbidden, msgForbidden, false},
+	auth.EINVALID:      {http.StatusBadRequest, msgBadRequest, false},
+	auth.ENOTFOUND:     {http.StatusNotFound, msgNotFound, false},
+	auth.ECONFLICT:     {http.StatusConflict, msgConflict, false},
+	auth.EUNAVAILABLE:  {http.StatusServiceUnavailable, msgUnavailable, false},
+	auth.EINTERNAL:     {http.StatusInternalServerError, msgInternal, true},
+	codeTooLarge:       {http.StatusRequestEntityTooLarge, msgBodyTooLarge, true},
 }
 
-// toError turns any error into the *Error the client sees: a known sentinel
-// gets its status (a deadline or cancellation while waiting on a dependency
-// is a 503), anything else is a logged 500 with a fixed text.
-func toError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	for _, s := range statuses {
-		if errors.Is(err, s.err) {
-			return &Error{Status: s.status, Message: s.msg, Err: err}
-		}
-	}
+// apiError is what the client is answered for an error: the status, the
+// text, and the Retry-After seconds (when positive). Err is the cause; it
+// is logged for 5xx answers and never sent.
+type apiError struct {
+	Status     int
+	Message    string
+	RetryAfter int
+	Err        error
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%d %s: %v", e.Status, e.Message, e.Err)
+}
+
+func (e *apiError) Unwrap() error { return e.Err }
+
+// toError turns any error into the answer the client sees, through codes:
+// a domain error by its code, a store or backend sentinel by the code
+// auth.ErrorCode gives it (a deadline or cancellation while waiting on a
+// dependency is EUNAVAILABLE), anything else a logged 500 with a fixed
+// text.
+func toError(err error) *apiError {
+	code := auth.ErrorCode(err)
 	var maxBytes *http.MaxBytesError
-	if errors.As(err, &maxBytes) {
-		return &Error{Status: http.StatusRequestEntityTooLarge, Message: msgBodyTooLarge, Err: err}
+	if code == auth.EINTERNAL && errors.As(err, &maxBytes) {
+		code = codeTooLarge
 	}
-	return &Error{Status: http.StatusInternalServerError, Message: msgInternal, Err: err}
+	c := codes[code]
+	e := &apiError{Status: c.status, Message: c.text, Err: err}
+	var ae *auth.Error
+	if errors.As(err, &ae) {
+		e.Err = ae.Err // the cause, for the log: the rest is in the answer
+	}
+	if msg := auth.ErrorMessage(err); msg != "" && !c.fixed {
+		e.Message = msg
+	}
+	if wait := auth.ErrorRetryAfter(err); wait > 0 || code == auth.ETHROTTLED {
+		e.RetryAfter = retrySeconds(wait)
+	}
+	return e
+}
+
+// retrySeconds is Retry-After for a wait: whole seconds, rounded up, at
+// least 1.
+func retrySeconds(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+// badRequest is an error of the request itself (400), with its text.
+func badRequest(format string, args ...any) error {
+	return auth.Errorf(auth.EINVALID, format, args...)
+}
+
+// forbidden is a refusal of the HTTP layer itself (403), with its text.
+func forbidden(format string, args ...any) error {
+	return auth.Errorf(auth.EFORBIDDEN, format, args...)
+}
+
+// errNotFound is the answer for a path nothing serves.
+var errNotFound = &auth.Error{Code: auth.ENOTFOUND}
+
+// withMessage gives err the client text msg when err has the code: st2's
+// texts for a missing or taken API key name the route's reference.
+func withMessage(err error, code, msg string) error {
+	if err != nil && auth.ErrorCode(err) == code {
+		return &auth.Error{Code: code, Message: msg, Err: err}
+	}
+	return err
 }
 
 // writeError sends err as {"faultstring": …}. 5xx causes are logged with the
@@ -108,7 +135,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	setRetryAfter(w, e)
 	if e.Status >= 500 {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
-			slog.String("request_id", RequestID(r.Context())),
+			slog.String("request_id", requestID(r.Context())),
 			slog.String("route", routePattern(r)),
 			slog.Int("status", e.Status),
 			slog.String("error", fmt.Sprint(e.Err)))
@@ -137,7 +164,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(body) // the client went away; nothing to do
 }
 
-func setRetryAfter(w http.ResponseWriter, e *Error) {
+func setRetryAfter(w http.ResponseWriter, e *apiError) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 )
 
 // healthz is GET /healthz: the process is up.
@@ -15,12 +17,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 // readyz is GET /readyz: the database answers and we are not shutting down.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if s.draining.Load() {
-		return newError(http.StatusServiceUnavailable, "Shutting down.")
+		return auth.Errorf(auth.EUNAVAILABLE, "Shutting down.")
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 	defer cancel()
-	if err := s.cfg.Store.Ping(ctx); err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Message: "Database unreachable.", Err: err}
+	if err := s.auth.Ping(ctx); err != nil {
+		return &auth.Error{Code: auth.EUNAVAILABLE, Message: "Database unreachable.", Err: err}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	return nil

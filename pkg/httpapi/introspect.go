@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 	"github.com/gatehouse-auth/gatehouse/pkg/authn"
 )
 
@@ -30,18 +31,15 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !s.privileged(caller.User) {
-		return newError(http.StatusForbidden, "Only service accounts and admins may introspect tokens.")
+	if err := s.auth.MayIntrospect(caller); err != nil {
+		return err
 	}
 	tok, hint, err := readRFCForm(r)
 	if err != nil {
 		return err
 	}
-	p, err := s.lookupAny(r, tok, hint)
-	if errors.Is(err, errInactive) {
-		if err := s.scanMiss(r.Context(), caller.User); err != nil {
-			return err
-		}
+	p, err := s.auth.Introspect(r.Context(), caller, tok, hint)
+	if errors.Is(err, auth.ErrInactive) {
 		writeJSON(w, http.StatusOK, inactive)
 		return nil
 	}
@@ -52,37 +50,11 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// errInactive is any refusal of a credential that introspection reports
-// as {"active": false}.
-var errInactive = errors.New("inactive credential")
-
-// lookupAny finds an active token or key with that value, trying the hinted
-// kind first. Store failures are returned; every refusal is errInactive.
-func (s *Server) lookupAny(r *http.Request, value, hint string) (Principal, error) {
-	if len(value) > maxBasicLen {
-		return Principal{}, errInactive
-	}
-	for _, kind := range kindsInHintOrder(hint) {
-		p, err := s.check(r, authn.Credential{Kind: kind, Location: authn.InHeader, Value: value})
-		if err == nil {
-			return p, nil
-		}
-		var e *Error
-		if !errors.As(err, &e) || e.Status != http.StatusUnauthorized {
-			return Principal{}, err
-		}
-		if e != errUnauthorized { // found, but expired or disabled
-			return Principal{}, errInactive
-		}
-	}
-	return Principal{}, errInactive
-}
-
-func introspectionOf(p Principal) introspection {
-	out := introspection{Active: true, Username: p.User, Sub: p.User, TokenType: "access_token",
+func introspectionOf(p auth.Principal) introspection {
+	out := introspection{Active: true, Username: p.User, Sub: p.User, TokenType: auth.HintAccessToken,
 		Iat: p.IssuedAt.Unix(), Groups: p.Groups, Metadata: p.Metadata}
 	if p.Kind == authn.KindAPIKey {
-		out.TokenType = "api_key"
+		out.TokenType = auth.HintAPIKey
 	} else {
 		exp := p.ExpiresAt.Unix()
 		out.Exp = &exp

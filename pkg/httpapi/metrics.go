@@ -10,22 +10,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/gatehouse-auth/gatehouse/pkg/store"
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 )
 
 // metrics are the server's Prometheus series, in a registry of its own so
-// that several servers (tests, benchmarks) can live in one process.
+// that several servers (tests, benchmarks) can live in one process: the
+// HTTP requests, the process, and the domain's series (auth.Service's
+// Collectors: logins, tokens, API keys, the validation cache, the pool).
 type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
-	logins   *prometheus.CounterVec
-	issued   prometheus.Counter
-	revoked  prometheus.Counter
-	apiKeys  *prometheus.CounterVec
 }
 
-func newMetrics(s *Server) *metrics {
+func newMetrics(a *auth.Service) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -35,56 +33,11 @@ func newMetrics(s *Server) *metrics {
 			Name: "gatehouse_http_request_duration_seconds", Help: "HTTP request latency by route pattern and method.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route", "method"}),
-		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gatehouse_logins_total", Help: "Password logins by backend and outcome (success, invalid, unavailable).",
-		}, []string{"backend", "outcome"}),
-		issued: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "gatehouse_tokens_issued_total", Help: "Access tokens issued.",
-		}),
-		revoked: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "gatehouse_tokens_revoked_total", Help: "Access tokens revoked (revoke, logout, or all of a user's).",
-		}),
-		apiKeys: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gatehouse_api_keys_total", Help: "API key changes by action (created, enabled, disabled, deleted).",
-		}, []string{"action"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.logins, m.issued, m.revoked, m.apiKeys,
+	m.reg.MustRegister(m.requests, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.registerCache(s.cache)
-	if ps, ok := s.cfg.Store.(store.PoolStater); ok {
-		m.registerPool(ps)
-	}
+	m.reg.MustRegister(a.Collectors()...)
 	return m
-}
-
-func (m *metrics) registerCache(c *credCache) {
-	for result, n := range map[string]func() uint64{"hit": c.hits.Load, "miss": c.misses.Load} {
-		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "gatehouse_validation_cache_requests_total", Help: "Validation cache lookups by result.",
-			ConstLabels: prometheus.Labels{"result": result},
-		}, func() float64 { return float64(n()) }))
-	}
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "gatehouse_validation_cache_entries", Help: "Entries in the validation cache.",
-	}, func() float64 { return float64(c.entries.Len()) }))
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "gatehouse_validation_cache_trusted", Help: "1 while the validation cache is in use (the revocation listener is connected, or the store is not shared).",
-	}, func() float64 { return boolFloat(c.trusted.Load()) }))
-}
-
-func (m *metrics) registerPool(ps store.PoolStater) {
-	for state, f := range map[string]func(store.PoolStats) int{
-		"max": func(p store.PoolStats) int { return p.Max }, "open": func(p store.PoolStats) int { return p.Open },
-		"in_use": func(p store.PoolStats) int { return p.InUse },
-	} {
-		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "gatehouse_db_pool_connections", Help: "Database pool connections by state.",
-			ConstLabels: prometheus.Labels{"state": state},
-		}, func() float64 { return float64(f(ps.PoolStats())) }))
-	}
-	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "gatehouse_db_pool_waits_total", Help: "Times a request waited for a free database connection.",
-	}, func() float64 { return float64(ps.PoolStats().Waited) }))
 }
 
 // observe counts one request. route must be a route pattern or
@@ -128,7 +81,7 @@ const msgMetricsForbidden = "Forbidden - metrics are not served to this address.
 func (s *Server) metricsGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(s.cfg.MetricsAllowed) > 0 && !s.metricsAllowed(s.clientAddr(r)) {
-			s.writeError(w, r, newError(http.StatusForbidden, msgMetricsForbidden))
+			s.writeError(w, r, forbidden(msgMetricsForbidden))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -145,11 +98,4 @@ func (s *Server) metricsAllowed(a netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-func boolFloat(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -7,35 +7,27 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 )
 
-type ctxKey int
-
-const requestKey ctxKey = iota
-
-// request is what the middleware keeps about one request in its context.
-type request struct {
-	id string
-	// storeLeft is the time, in nanoseconds, the request may still spend
-	// waiting on the store (see storeCtx).
-	storeLeft atomic.Int64
-}
-
-// RequestID returns the request's id, set by the requestID middleware.
-func RequestID(ctx context.Context) string {
-	if rq, ok := ctx.Value(requestKey).(*request); ok {
-		return rq.id
+// requestID returns the id of the request ctx belongs to, set by the
+// requestID middleware.
+func requestID(ctx context.Context) string {
+	if rq := auth.RequestFrom(ctx); rq != nil {
+		return rq.ID
 	}
 	return ""
 }
 
 // requestID echoes a sane incoming X-Request-ID or makes a uuid4, and sets
-// it on the response, as st2's request_id middleware does. It also starts
-// the request's store budget.
+// it on the response, as st2's request_id middleware does. It also puts in
+// the context what the domain needs to know of the request (its id and
+// client address; the route follows once routed, see handle) and so
+// starts the request's store budget.
 func (s *Server) requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
@@ -43,9 +35,8 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 			id = newUUID4()
 		}
 		w.Header().Set("X-Request-ID", id)
-		rq := &request{id: id}
-		rq.storeLeft.Store(int64(s.cfg.StoreTimeout))
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey, rq)))
+		rq := &auth.Request{ID: id, ClientAddr: s.clientAddr(r)}
+		next.ServeHTTP(w, r.WithContext(s.auth.WithRequest(r.Context(), rq)))
 	})
 }
 
@@ -122,7 +113,9 @@ func (rec *statusRecorder) Write(b []byte) (int, error) {
 
 func (rec *statusRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
-// accessLog writes one line per request. It logs the matched route pattern
+// accessLog writes one line per request, and counts it in the metrics; it
+// sits outside recoverer, so that a request that panicked is logged and
+// counted with its 500. It logs the matched route pattern
 // (/api/v1/apikeys/{ref}), never the raw path (an API key may be the ref),
 // the query string (webhooks put credentials there) or any header.
 func (s *Server) accessLog(next http.Handler) http.Handler {
@@ -137,7 +130,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			level = slog.LevelDebug // auth.debug shows them
 		}
 		s.log.LogAttrs(r.Context(), level, "request",
-			slog.String("request_id", RequestID(r.Context())),
+			slog.String("request_id", requestID(r.Context())),
 			slog.String("method", r.Method),
 			slog.String("route", route),
 			slog.Int("status", rec.status),

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/gatehouse-auth/gatehouse/pkg/authn"
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 )
 
 // oauthError is the error shape of the RFC endpoints (RFC 6749 section 5.2,
@@ -20,17 +20,26 @@ type oauthError struct {
 // RFC's shape, and no answer may be cached.
 func (s *Server) rfcHandle(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Pragma", "no-cache")
+		routed(r)
+		setNoStore(w)
 		if err := h(w, r); err != nil {
 			s.writeRFCError(w, r, err)
 		}
 	}
 }
 
+// setNoStore forbids caching the answer, as RFC 6749 5.1 asks.
+func setNoStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}
+
+// writeRFCError sends err in RFC 6749's shape, {"error", "error_description"},
+// with the status of the errors table. 5xx answers and a locked account's
+// 429 keep st2's faultstring body.
 func (s *Server) writeRFCError(w http.ResponseWriter, r *http.Request, err error) {
 	e := toError(err)
-	if e.Status >= 500 || errors.Is(err, errLoginLocked) {
+	if e.Status >= 500 || errors.Is(err, auth.ErrLoginLocked) {
 		s.writeError(w, r, err) // logs the cause; a lockout's body is the same on every route
 		return
 	}
@@ -54,18 +63,12 @@ func (s *Server) writeRFCError(w http.ResponseWriter, r *http.Request, err error
 // rfcCaller authenticates the caller of introspect or revoke, as every
 // route does (authenticate); an Authorization header of another scheme is
 // RFC 6749's invalid_client.
-func (s *Server) rfcCaller(r *http.Request) (Principal, error) {
+func (s *Server) rfcCaller(r *http.Request) (auth.Principal, error) {
 	p, err := s.authenticate(r)
-	if err == errNoCredential && r.Header.Get("Authorization") != "" {
-		return Principal{}, errInvalidCredentials
+	if errors.Is(err, auth.ErrNoCredential) && r.Header.Get("Authorization") != "" {
+		return auth.Principal{}, auth.ErrInvalidCredentials
 	}
 	return p, err
-}
-
-// privileged reports whether user may look at or revoke anyone's
-// credentials: service accounts and admins.
-func (s *Server) privileged(user string) bool {
-	return s.isService(user) || s.isAdmin(user)
 }
 
 // readRFCForm reads the body of an RFC endpoint and returns the token and
@@ -119,13 +122,4 @@ func rfcJSONFields(raw []byte) (tok, hint string, err error) {
 		*f.dst = s
 	}
 	return tok, hint, nil
-}
-
-// kindsInHintOrder is the order to look a token up in: the hinted kind
-// first, then the other, so a wrong hint still finds it (RFC 7662 2.1).
-func kindsInHintOrder(hint string) []authn.Kind {
-	if hint == "api_key" {
-		return []authn.Kind{authn.KindAPIKey, authn.KindToken}
-	}
-	return []authn.Kind{authn.KindToken, authn.KindAPIKey}
 }

@@ -1,5 +1,8 @@
-// Package httpapi serves Gatehouse's HTTP API: st2's token and API key
-// routes, and the health routes.
+// Package httpapi serves Gatehouse's HTTP API over the domain core, pkg/auth:
+// st2's token and API key routes, RFC 7662 introspection and RFC 7009
+// revocation, forward auth, and the health routes. It routes and parses
+// requests, calls auth.Service, and writes st2's answers; errors.go maps
+// the domain's error codes to statuses in one table.
 package httpapi
 
 import (
@@ -8,18 +11,21 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
-// Config is what the HTTP API needs. Store, Backend and Logger are required.
+// Config is what the HTTP API needs. Store, Backend and Logger are
+// required. The fields from Store to Now configure the domain core,
+// pkg/auth, which NewServer builds (see auth.Config for their defaults);
+// the rest are the HTTP layer's.
 type Config struct {
 	Store   store.Store
 	Backend backend.Backend
@@ -29,8 +35,6 @@ type Config struct {
 	TokenTTL time.Duration
 	// ServiceTokenTTL is the lifetime of a service account's token.
 	ServiceTokenTTL time.Duration
-	// APIURL is sent as X-API-URL with every issued token.
-	APIURL string
 	// AdminUsers manage everyone's API keys and tokens.
 	AdminUsers []string
 	// ServiceUsers may ask for tokens on behalf of other users.
@@ -39,12 +43,9 @@ type Config struct {
 	// admin users; off by default, since such a token can do anything.
 	ImpersonateAdmins bool
 	// StoreTimeout bounds the database calls of a request, together
-	// (default DefaultStoreTimeout), so that a stopped or frozen database
-	// is a quick 503.
+	// (default auth.DefaultStoreTimeout), so that a stopped or frozen
+	// database is a quick 503.
 	StoreTimeout time.Duration
-	// Now returns the current time; tests set it. Default time.Now.
-	Now func() time.Time
-
 	// CacheSize bounds the validation cache (entries; default 100,000).
 	CacheSize int
 	// CacheMaxAge bounds how long a cached validation lives even without a
@@ -53,14 +54,24 @@ type Config struct {
 	// PurgeInterval is how often expired tokens are deleted (default 1 min).
 	PurgeInterval time.Duration
 	// RemovalInterval is how often a Backend that is a
-	// backend.RemovalReporter is asked which users left it; their tokens
-	// are then deleted and their API keys disabled and locked (default
-	// DefaultRemovalInterval, 2 s).
+	// backend.RemovalReporter is asked which users left it (default
+	// auth.DefaultRemovalInterval, 2 s).
 	RemovalInterval time.Duration
 	// BackendName labels login metrics and audit events (e.g. flat_file).
 	BackendName string
-	// Mode is ModeStandalone (default: passwords checked by Backend) or
-	// ModeProxy (a trusted front proxy names the user).
+	// Throttle limits failed logins and token scanning.
+	Throttle Throttle
+	// BasicCacheTTL is how long a Basic caller of introspect or revoke is
+	// remembered after a successful password check (default 10 s).
+	BasicCacheTTL time.Duration
+	// Now returns the current time; tests set it. Default time.Now.
+	Now func() time.Time
+
+	// APIURL is sent as X-API-URL with every issued token (default
+	// auth.DefaultAPIURL).
+	APIURL string
+	// Mode is auth.ModeStandalone (default: passwords checked by Backend)
+	// or auth.ModeProxy (a trusted front proxy names the user).
 	Mode string
 	// TrustedProxies are the peers whose identity and X-Forwarded-For
 	// headers are believed (auth.proxy_trusted_cidrs).
@@ -78,81 +89,60 @@ type Config struct {
 	// AllowedHosts, when not empty, are the only Host headers served
 	// (health and metrics routes excepted).
 	AllowedHosts []string
+}
 
-	// Throttle limits failed logins and token scanning.
-	Throttle Throttle
+// Throttle limits failed attempts; see auth.Throttle.
+type Throttle = auth.Throttle
 
-	// BasicCacheTTL is how long a Basic caller of introspect or revoke is
-	// remembered after a successful password check (default 10 s).
-	BasicCacheTTL time.Duration
+// authConfig is the domain's part of c.
+func (c Config) authConfig() auth.Config {
+	return auth.Config{
+		Store: c.Store, Backend: c.Backend, BackendName: c.BackendName, Logger: c.Logger,
+		TokenTTL: c.TokenTTL, ServiceTokenTTL: c.ServiceTokenTTL,
+		AdminUsers: c.AdminUsers, ServiceUsers: c.ServiceUsers, ImpersonateAdmins: c.ImpersonateAdmins,
+		Throttle: c.Throttle, CacheSize: c.CacheSize, CacheMaxAge: c.CacheMaxAge, BasicCacheTTL: c.BasicCacheTTL,
+		PurgeInterval: c.PurgeInterval, RemovalInterval: c.RemovalInterval, StoreTimeout: c.StoreTimeout, Now: c.Now,
+	}
 }
 
 // Server is the Gatehouse HTTP API. It is an http.Handler.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
+	auth    *auth.Service
 	router  chi.Router
-	handler http.Handler
-	cache   *credCache
-	basic   *basicCache
-	scans   *scanGuard
-	logins  *loginGuard
 	metrics *metrics
-	now     func() time.Time
 	// draining is set when shutdown starts, so /readyz turns 503 before
 	// the listener closes and load balancers stop sending traffic.
 	draining atomic.Bool
 }
 
-// DefaultStoreTimeout is the default Config.StoreTimeout: short enough
-// that a request meeting a frozen database is a 503 within 2 s, bcrypt and
-// all, and long enough for a loaded database to answer.
-const DefaultStoreTimeout = 1500 * time.Millisecond
-
-// NewServer builds the API over cfg.
+// NewServer builds the API over cfg, and the auth.Service behind it.
 func NewServer(cfg Config) *Server {
-	if cfg.StoreTimeout <= 0 {
-		cfg.StoreTimeout = DefaultStoreTimeout
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.TokenTTL <= 0 {
-		cfg.TokenTTL = 24 * time.Hour
-	}
-	if cfg.ServiceTokenTTL <= 0 {
-		cfg.ServiceTokenTTL = cfg.TokenTTL
-	}
-	if cfg.Throttle.LoginWindow <= 0 {
-		cfg.Throttle.LoginWindow = 15 * time.Minute
-	}
-	if cfg.Throttle.ScanWindow <= 0 {
-		cfg.Throttle.ScanWindow = time.Minute
-	}
 	if cfg.GroupHeader != GroupHeaderDN {
 		cfg.GroupHeader = GroupHeaderRDN
 	}
 	if cfg.APIURL == "" {
-		cfg.APIURL = DefaultAPIURL
+		cfg.APIURL = auth.DefaultAPIURL
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, now: func() time.Time { return cfg.Now().UTC() }}
-	s.cache = newCredCache(cfg.Store, cfg.CacheSize, cfg.CacheMaxAge, s.now)
-	s.basic = newBasicCache(cfg.BasicCacheTTL)
-	s.scans = newScanGuard(cfg.Throttle.ScanWindow)
-	s.logins = newLoginGuard()
-	s.metrics = newMetrics(s)
+	s := &Server{cfg: cfg, log: cfg.Logger, auth: auth.New(cfg.authConfig())}
+	s.metrics = newMetrics(s.auth)
 	s.router = s.routes()
-	s.handler = s.router
 	return s
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.handler.ServeHTTP(w, r)
+	s.router.ServeHTTP(w, r)
 }
+
+// Run does the domain's background work until ctx is done (auth.Service.Run):
+// it listens for other replicas' revocations, cuts off users who left the
+// backend and purges expired tokens.
+func (s *Server) Run(ctx context.Context) { s.auth.Run(ctx) }
 
 // StartDraining makes /readyz answer 503 from now on.
 func (s *Server) StartDraining() { s.draining.Store(true) }
@@ -167,12 +157,9 @@ var verifyMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 // apiKeyPaths are where st2 clients manage API keys.
 var apiKeyPaths = []string{"/api/v1/apikeys", "/v1/apikeys", "/auth/v1/apikeys"}
 
-// DefaultAPIURL is st2's X-API-URL when none is configured.
-const DefaultAPIURL = "http://127.0.0.1:9101"
-
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.requestID, closeOdd, s.recoverer, s.accessLog, s.cors, s.allowedHosts, stripOneSlash, limitBody)
+	r.Use(s.requestID, s.accessLog, closeOdd, s.recoverer, s.cors, s.allowedHosts, stripOneSlash, s.limitBody)
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.notFound) // st2 answers a wrong method with 404 too
 	for _, p := range tokenPaths {
@@ -205,35 +192,23 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		routed(r)
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}
 	}
 }
 
+// routed tells the domain which route matched, for its audit lines.
+func routed(r *http.Request) {
+	if rq := auth.RequestFrom(r.Context()); rq != nil {
+		rq.Route = routePattern(r)
+	}
+}
+
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, errNotFound)
 }
-
-// storeCtx bounds one database call. All the calls of one request share
-// one budget of StoreTimeout, so that a request making several calls to a
-// slow or frozen database still answers 503 within about StoreTimeout, not
-// a multiple of it. Outside a request each call gets StoreTimeout.
-func (s *Server) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	rq, _ := ctx.Value(requestKey).(*request)
-	if rq == nil {
-		return context.WithTimeout(ctx, s.cfg.StoreTimeout)
-	}
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(max(rq.storeLeft.Load(), 0)))
-	return ctx, func() {
-		cancel()
-		rq.storeLeft.Add(-int64(time.Since(start)))
-	}
-}
-
-func (s *Server) isAdmin(user string) bool   { return slices.Contains(s.cfg.AdminUsers, user) }
-func (s *Server) isService(user string) bool { return slices.Contains(s.cfg.ServiceUsers, user) }
 
 // stripOneSlash tolerates one trailing slash, as st2's router does.
 func stripOneSlash(next http.Handler) http.Handler {
@@ -251,28 +226,24 @@ func stripOneSlash(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps request bodies.
-func limitBody(next http.Handler) http.Handler {
+// limitBody caps request bodies. A body that says it is too large is
+// refused at once; one that turns out to be is refused when read (readBody).
+// Both are the *http.MaxBytesError of the errors table.
+func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > maxBodyBytes {
+			err := &http.MaxBytesError{Limit: maxBodyBytes}
 			if isRFCPath(r.URL.Path) {
-				w.Header().Set("Cache-Control", "no-store")
-				w.Header().Set("Pragma", "no-cache")
-				writeJSON(w, http.StatusRequestEntityTooLarge, oauthError{Code: "invalid_request", Description: msgBodyTooLarge})
+				setNoStore(w)
+				s.writeRFCError(w, r, err)
 				return
 			}
-			writeJSON(w, http.StatusRequestEntityTooLarge, faultBody{msgBodyTooLarge})
+			s.writeError(w, r, err)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		next.ServeHTTP(w, r)
 	})
-}
-
-// Walk calls fn for every route, for the test that compares the router with
-// api/openapi.yaml.
-func (s *Server) Walk(fn chi.WalkFunc) error {
-	return chi.Walk(s.router, fn)
 }
 
 // isRFCPath reports the endpoints whose errors take RFC 6749's shape.
@@ -304,6 +275,3 @@ func closeOdd(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-// Config returns the configuration the server runs with, defaults filled.
-func (s *Server) Config() Config { return s.cfg }

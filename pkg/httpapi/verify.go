@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 	"github.com/gatehouse-auth/gatehouse/pkg/authn"
 )
 
@@ -18,10 +19,10 @@ import (
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	cred, ok := forwardedCredential(r)
 	if !ok {
-		w.Header().Set("X-Auth-Error", errNoCredential.Message)
-		return errNoCredential
+		w.Header().Set("X-Auth-Error", msgNoCredential)
+		return auth.ErrNoCredential
 	}
-	p, err := s.check(r, cred)
+	p, err := s.auth.Check(r.Context(), cred)
 	if err != nil {
 		if e := toError(err); e.Status == http.StatusUnauthorized {
 			w.Header().Set("X-Auth-Error", e.Message)

@@ -1,4 +1,4 @@
-package httpapi
+package auth
 
 import (
 	"context"
@@ -11,17 +11,14 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
-// Purge settings: small batches so a purge never holds locks for long.
-const (
-	DefaultPurgeInterval = time.Minute
-	purgeBatch           = 500
-)
+// purgeBatch keeps batches small, so a purge never holds locks for long.
+const purgeBatch = 500
 
-// Run does the server's background work until ctx is done: it listens for
+// Run does the Service's background work until ctx is done: it listens for
 // revocations made by other replicas (when the store is shared), cuts off
 // users who left the backend (when it can tell, see
 // backend.RemovalReporter) and purges expired tokens in small batches.
-func (s *Server) Run(ctx context.Context) {
+func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if n, ok := s.cfg.Store.(store.Notifier); ok {
 		wg.Go(func() { _ = n.Listen(ctx, loggingHandler{s.cache, s.log}) })
@@ -33,7 +30,7 @@ func (s *Server) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-func (s *Server) purgeLoop(ctx context.Context) {
+func (s *Service) purgeLoop(ctx context.Context) {
 	interval := s.cfg.PurgeInterval
 	if interval <= 0 {
 		interval = DefaultPurgeInterval
@@ -51,7 +48,7 @@ func (s *Server) purgeLoop(ctx context.Context) {
 }
 
 // purgeExpired deletes expired tokens batch by batch until none are left.
-func (s *Server) purgeExpired(ctx context.Context) {
+func (s *Service) purgeExpired(ctx context.Context) {
 	total := 0
 	for ctx.Err() == nil {
 		bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -73,7 +70,7 @@ func (s *Server) purgeExpired(ctx context.Context) {
 }
 
 // purgeFailures deletes throttle counts older than the longest window.
-func (s *Server) purgeFailures(ctx context.Context) {
+func (s *Service) purgeFailures(ctx context.Context) {
 	window := max(s.cfg.Throttle.LoginWindow, s.cfg.Throttle.ScanWindow)
 	if window <= 0 {
 		return

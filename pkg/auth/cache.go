@@ -1,4 +1,4 @@
-package httpapi
+package auth
 
 import (
 	"context"
@@ -9,12 +9,6 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 	"github.com/gatehouse-auth/gatehouse/pkg/token"
-)
-
-// Defaults of the validation cache.
-const (
-	DefaultCacheSize   = 100_000
-	DefaultCacheMaxAge = time.Minute
 )
 
 // cached is what the cache keeps of a token or key: never the secret.
@@ -88,7 +82,7 @@ func (c *credCache) put(k string, gen uint64, e cached) {
 	}
 }
 
-// ctxBound bounds a store call: Server.storeCtx.
+// ctxBound bounds a store call: Service.storeCtx.
 type ctxBound func(context.Context) (context.Context, context.CancelFunc)
 
 // Token returns the token with that secret, from the cache or the store.

@@ -1,12 +1,9 @@
-package httpapi
+package auth
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"math"
-	"net/http"
 	"net/netip"
 	"time"
 
@@ -16,16 +13,14 @@ import (
 )
 
 // Throttle limits failed attempts. A limit of 0 turns that check off.
-// cmd/gatehouse fills it from the throttle section of the configuration,
-// whose defaults are 10 failures per account and client address, 100 per
-// account from all addresses and 50 per client address in 15 minutes, and
-// 600 unknown tokens per introspecting caller a minute.
+// pkg/config fills it from the throttle section of the configuration,
+// whose defaults are DefaultThrottle's.
 type Throttle struct {
 	// LoginFailures is how many failed logins one account may have from
 	// one client address in LoginWindow; past it every attempt from that
-	// address is a 429, right password or not, existing account or not,
-	// until the window frees up. An attacker thus locks an account only
-	// for their own address.
+	// address is refused (ETHROTTLED), right password or not, existing
+	// account or not, until the window frees up. An attacker thus locks
+	// an account only for their own address.
 	LoginFailures int
 	// AccountFailures is how many failed logins one account may have from
 	// all addresses together in LoginWindow (distributed guessing).
@@ -41,12 +36,6 @@ type Throttle struct {
 	ScanFailures int
 	ScanWindow   time.Duration
 }
-
-const msgThrottled = "Too many failed attempts. Try again later."
-
-// errLoginLocked marks the 429 of a locked account or address, which has
-// st2's faultstring body on every route, the RFC endpoints included.
-var errLoginLocked = errors.New("login locked")
 
 // throttleKey hashes what a counter is about, so the database holds no user
 // names or addresses in its throttle table.
@@ -66,13 +55,22 @@ func throttleAddr(a netip.Addr) string {
 	return a.String()
 }
 
+// clientAddr is the request's client address, or the zero Addr outside a
+// request.
+func clientAddr(ctx context.Context) netip.Addr {
+	if rq := RequestFrom(ctx); rq != nil {
+		return rq.ClientAddr
+	}
+	return netip.Addr{}
+}
+
 // loginCounters are the counters a login attempt for user (the name as
-// sent; "" when none could be read) from r's client is checked against.
-// The name is counted as the backend matches it, so spelling variants
-// share one counter.
-func (s *Server) loginCounters(user string, r *http.Request) []loginCounter {
+// sent; "" when none could be read) from the request's client is checked
+// against. The name is counted as the backend matches it, so spelling
+// variants share one counter.
+func (s *Service) loginCounters(ctx context.Context, user string) []loginCounter {
 	th := s.cfg.Throttle
-	addr := throttleAddr(s.clientAddr(r))
+	addr := throttleAddr(clientAddr(ctx))
 	var out []loginCounter
 	add := func(kind, subject string, limit int) {
 		if limit > 0 {
@@ -89,7 +87,7 @@ func (s *Server) loginCounters(user string, r *http.Request) []loginCounter {
 }
 
 // recordLoginFailure counts a failed login against every counter.
-func (s *Server) recordLoginFailure(ctx context.Context, counters []loginCounter) error {
+func (s *Service) recordLoginFailure(ctx context.Context, counters []loginCounter) error {
 	if len(counters) == 0 {
 		return nil
 	}
@@ -108,14 +106,15 @@ func (s *Server) recordLoginFailure(ctx context.Context, counters []loginCounter
 // address after a success. The account's count over all addresses and the
 // address's count stay: one good login must not reset a distributed
 // guesser or a sprayer.
-func (s *Server) clearLoginFailures(ctx context.Context, user string, r *http.Request) error {
+func (s *Service) clearLoginFailures(ctx context.Context, user string) error {
 	if s.cfg.Throttle.LoginFailures <= 0 {
 		return nil
 	}
 	name := backend.FoldName(s.cfg.Backend, user)
+	key := throttleKey("login-user-addr", name+"\x00"+throttleAddr(clientAddr(ctx)))
 	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
-	return s.cfg.Store.ClearFailures(ctx, throttleKey("login-user-addr", name+"\x00"+throttleAddr(s.clientAddr(r))))
+	return s.cfg.Store.ClearFailures(ctx, key)
 }
 
 // scanGuard remembers, per caller, until when it is refused for asking
@@ -135,17 +134,17 @@ func newScanGuard(window time.Duration) *scanGuard {
 func scanKey(caller string) string { return throttleKey("scan", caller) }
 
 // scanMiss is called for every lookup by caller that answers "not active".
-// While the caller is over its allowance the answer is refused (429, to
-// slow a scanner down); otherwise the miss is counted. A lookup that finds
-// an active token or key never comes here: junk sent through a consumer
-// service never makes Gatehouse refuse a good credential.
-func (s *Server) scanMiss(ctx context.Context, caller string) error {
+// While the caller is over its allowance the answer is refused
+// (ETHROTTLED, to slow a scanner down); otherwise the miss is counted. A
+// lookup that finds an active token or key never comes here: junk sent
+// through a consumer service never makes Gatehouse refuse a good
+// credential.
+func (s *Service) scanMiss(ctx context.Context, caller string) error {
 	if s.cfg.Throttle.ScanFailures <= 0 {
 		return nil
 	}
 	if until, ok := s.scans.blocked.Get(caller); ok && s.now().Before(until) {
-		return &Error{Status: http.StatusTooManyRequests, Message: msgThrottled,
-			RetryAfter: max(1, int(math.Ceil(until.Sub(s.now()).Seconds())))}
+		return &Error{Code: ETHROTTLED, RetryAfter: until.Sub(s.now())}
 	}
 	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()

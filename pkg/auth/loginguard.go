@@ -1,11 +1,9 @@
-package httpapi
+package auth
 
 import (
 	"context"
 	"fmt"
 	"hash/maphash"
-	"math"
-	"net/http"
 	"sync"
 	"time"
 
@@ -59,7 +57,7 @@ const recentOutage = time.Second
 
 // errLoginBusy is the answer to an attempt that could not get a place in
 // time: nothing was checked, and the account is not locked.
-var errLoginBusy = &Error{Status: http.StatusServiceUnavailable, Message: msgUnavailable, RetryAfter: 1,
+var errLoginBusy = &Error{Code: EUNAVAILABLE, RetryAfter: time.Second,
 	Err: fmt.Errorf("too many logins in flight for one account: %w", backend.ErrBusy)}
 
 func newLoginGuard() *loginGuard {
@@ -99,12 +97,12 @@ func (g *loginGuard) epoch(counters []loginCounter) uint64 {
 }
 
 // reserveLogin holds a place for one attempt against every counter, or
-// refuses it with a 429 when a counter's recorded failures and in-flight
+// refuses it (ETHROTTLED) when a counter's recorded failures and in-flight
 // attempts reach its limit. While only in-flight attempts stand in the
 // way, it waits for them to end (they may succeed), at most
 // maxInflightWait; then, or at once while the backend is down, it answers
-// 503 (errLoginBusy), since the account is not locked.
-func (s *Server) reserveLogin(ctx context.Context, counters []loginCounter) (*reservation, error) {
+// EUNAVAILABLE (errLoginBusy), since the account is not locked.
+func (s *Service) reserveLogin(ctx context.Context, counters []loginCounter) (*reservation, error) {
 	g := s.logins
 	if len(counters) == 0 {
 		return &reservation{g: g}, nil
@@ -143,8 +141,8 @@ func (s *Server) reserveLogin(ctx context.Context, counters []loginCounter) (*re
 
 // tryReserve is one reservation attempt under the lock. It returns the
 // reservation, or a channel to wait on when only in-flight attempts stand
-// in the way, or neither when the count was stale, or the 429.
-func (g *loginGuard) tryReserve(counters []loginCounter, counts map[string]store.FailureCount, epoch uint64, s *Server, window time.Duration) (*reservation, <-chan struct{}, error) {
+// in the way, or neither when the count was stale, or the refusal.
+func (g *loginGuard) tryReserve(counters []loginCounter, counts map[string]store.FailureCount, epoch uint64, s *Service, window time.Duration) (*reservation, <-chan struct{}, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var sum uint64
@@ -198,9 +196,8 @@ func (r *reservation) end(outcome attemptOutcome) {
 	r.counters = nil
 }
 
-// lockedFor is the 429 of a locked account or address, free again after
-// wait. It has the same body on every route that checks a password.
-func (s *Server) lockedFor(wait time.Duration) *Error {
-	return &Error{Status: http.StatusTooManyRequests, Message: msgThrottled, Err: errLoginLocked,
-		RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
+// lockedFor is the refusal of a locked account or address, free again
+// after wait. It is the same whatever route carried the password.
+func (s *Service) lockedFor(wait time.Duration) *Error {
+	return &Error{Code: ETHROTTLED, Err: ErrLoginLocked, RetryAfter: wait}
 }

@@ -1,4 +1,4 @@
-package httpapi
+package auth
 
 import (
 	"context"
@@ -9,16 +9,11 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
-// DefaultRemovalInterval is the default Config.RemovalInterval. With the
-// flat_file backend's one-second settle time, a removed user is cut off
-// within about five seconds, well inside the contract's 60.
-const DefaultRemovalInterval = 2 * time.Second
-
 // cutUser deletes every token of user and, with keys, disables and locks
 // every key of user, dropping them from this replica's cache at once
 // (other replicas hear of it from the store). It returns how many tokens
 // it deleted and the keys it changed.
-func (s *Server) cutUser(ctx context.Context, user string, keys bool) (int, []store.APIKey, error) {
+func (s *Service) cutUser(ctx context.Context, user string, keys bool) (int, []store.APIKey, error) {
 	n, err := s.deleteUserTokens(ctx, user)
 	if err != nil || !keys {
 		return n, nil, err
@@ -27,7 +22,7 @@ func (s *Server) cutUser(ctx context.Context, user string, keys bool) (int, []st
 	return n, changed, err
 }
 
-func (s *Server) deleteUserTokens(ctx context.Context, user string) (int, error) {
+func (s *Service) deleteUserTokens(ctx context.Context, user string) (int, error) {
 	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	hashes, err := s.cfg.Store.DeleteUserTokens(ctx, user)
@@ -36,7 +31,7 @@ func (s *Server) deleteUserTokens(ctx context.Context, user string) (int, error)
 	return len(hashes), err
 }
 
-func (s *Server) disableUserKeys(ctx context.Context, user string) ([]store.APIKey, error) {
+func (s *Service) disableUserKeys(ctx context.Context, user string) ([]store.APIKey, error) {
 	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	changed, err := s.cfg.Store.DisableUserAPIKeys(ctx, user)
@@ -55,7 +50,7 @@ func (s *Server) disableUserKeys(ctx context.Context, user string) ([]store.APIK
 // removalLoop asks rr every RemovalInterval which users left the backend
 // and cuts each one off. A user whose credentials could not be cut off
 // (the database failed) is tried again on the next round.
-func (s *Server) removalLoop(ctx context.Context, rr backend.RemovalReporter) {
+func (s *Service) removalLoop(ctx context.Context, rr backend.RemovalReporter) {
 	interval := s.cfg.RemovalInterval
 	if interval <= 0 {
 		interval = DefaultRemovalInterval
@@ -75,7 +70,7 @@ func (s *Server) removalLoop(ctx context.Context, rr backend.RemovalReporter) {
 
 // checkRemovals adds the newly removed users to pending, cuts each one
 // off, and returns those it could not.
-func (s *Server) checkRemovals(ctx context.Context, rr backend.RemovalReporter, pending []string) []string {
+func (s *Service) checkRemovals(ctx context.Context, rr backend.RemovalReporter, pending []string) []string {
 	removed, err := rr.Removed(ctx)
 	if err != nil && ctx.Err() == nil {
 		s.log.Warn("checking for removed users", slog.String("error", err.Error()))
@@ -97,7 +92,7 @@ func (s *Server) checkRemovals(ctx context.Context, rr backend.RemovalReporter, 
 
 // cutRemovedUser revokes everything of a user who left the backend and
 // writes the audit line.
-func (s *Server) cutRemovedUser(ctx context.Context, user string) error {
+func (s *Service) cutRemovedUser(ctx context.Context, user string) error {
 	n, keys, err := s.cutUser(ctx, user, true)
 	if err != nil {
 		return err
@@ -106,7 +101,7 @@ func (s *Server) cutRemovedUser(ctx context.Context, user string) error {
 	for i, k := range keys {
 		ids[i] = k.ID
 	}
-	s.auditBackground(ctx, auditUserRemoved, outcomeSuccess, user, slog.String("backend", s.cfg.BackendName),
+	s.audit(ctx, auditUserRemoved, outcomeSuccess, user, slog.String("backend", s.cfg.BackendName),
 		slog.Int("tokens_revoked", n), slog.Any("apikeys_disabled", ids))
 	return nil
 }

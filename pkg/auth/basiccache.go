@@ -1,4 +1,4 @@
-package httpapi
+package auth
 
 import (
 	"crypto/hmac"
@@ -12,15 +12,12 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 )
 
-// DefaultBasicCacheTTL is how long a Basic caller of introspect or revoke is
-// remembered.
-const DefaultBasicCacheTTL = 10 * time.Second
-
-// basicCache remembers successful Basic logins of callers of introspect and
-// revoke, so that a service polling with a password does not cost a bcrypt
-// per call. It is keyed by an HMAC of user and password under a key made at
-// start and never stored: the password itself is never kept, and the keys
-// are useless outside this process.
+// basicCache remembers successful Basic logins of the callers of routes
+// other than POST /auth/v1/tokens (LoginCaller), so that a service polling
+// with a password does not cost a bcrypt per call. It is keyed by an HMAC
+// of user and password under a key made at start and never stored: the
+// password itself is never kept, and the keys are useless outside this
+// process.
 type basicCache struct {
 	key     []byte
 	entries *expirable.LRU[string, backend.Identity]

@@ -1,13 +1,18 @@
-package httpapi
+package auth
 
 import (
+	"context"
 	"errors"
-	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/authn"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
+
+// KindPassword is the Kind of a caller that sent a user name and password
+// with its request (HTTP Basic) rather than a token or key.
+const KindPassword authn.Kind = "password"
 
 // Principal is an authenticated caller.
 type Principal struct {
@@ -25,24 +30,26 @@ type Principal struct {
 	Metadata  map[string]any
 }
 
-// check validates one credential, through the validation cache.
-func (s *Server) check(r *http.Request, cred authn.Credential) (Principal, error) {
+// Check validates one credential, through the validation cache. It
+// answers EUNKNOWN, EEXPIRED or EDISABLED for a credential that does not
+// authenticate, and store failures as they are (EUNAVAILABLE).
+func (s *Service) Check(ctx context.Context, cred authn.Credential) (Principal, error) {
 	if cred.Kind == authn.KindAPIKey {
-		k, err := s.cache.APIKey(r.Context(), cred.Value, s.storeCtx)
+		k, err := s.cache.APIKey(ctx, cred.Value, s.storeCtx)
 		if err != nil {
-			return Principal{}, notFoundAs(err, errUnauthorized)
+			return Principal{}, notFoundAs(err, ErrUnknown)
 		}
 		if !k.Enabled {
-			return Principal{}, errKeyDisabled
+			return Principal{}, ErrDisabled
 		}
 		return keyPrincipal(k, cred.Location), nil
 	}
-	t, err := s.cache.Token(r.Context(), cred.Value, s.storeCtx)
+	t, err := s.cache.Token(ctx, cred.Value, s.storeCtx)
 	if err != nil {
-		return Principal{}, notFoundAs(err, errUnauthorized)
+		return Principal{}, notFoundAs(err, ErrUnknown)
 	}
 	if !t.ExpiresAt.After(s.now()) {
-		return Principal{}, errTokenExpired
+		return Principal{}, ErrExpired
 	}
 	return tokenPrincipal(t, cred.Location), nil
 }
@@ -58,9 +65,23 @@ func tokenPrincipal(t store.Token, loc authn.Location) Principal {
 }
 
 // notFoundAs replaces store.ErrNotFound with e and keeps other errors.
-func notFoundAs(err error, e *Error) error {
+func notFoundAs(err, e error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return e
 	}
 	return err
+}
+
+// ValidUsername refuses names no backend could hold: empty, not UTF-8,
+// with control characters (NUL, CR, LF…), or over 256 bytes.
+func ValidUsername(user string) bool {
+	if user == "" || len(user) > 256 || !utf8.ValidString(user) {
+		return false
+	}
+	for _, r := range user {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return false
+		}
+	}
+	return true
 }
