@@ -14,7 +14,7 @@ import (
 func newUser(name string) store.User {
 	return store.User{Name: name, PasswordHash: "$argon2id$v=19$m=65536,t=1,p=2$" + randomHex(8) + "$" + randomHex(16),
 		Active: true, Groups: []string{"ops", "cn=dev,ou=groups,dc=example,dc=org"},
-		Extra: map[string]any{"email": name + "@example.org", "n": float64(1)},
+		Extra:     map[string]any{"email": name + "@example.org", "n": float64(1)},
 		CreatedAt: t0, UpdatedAt: t0, PasswordChangedAt: t0}
 }
 
