@@ -1,8 +1,10 @@
 // Package backend defines how Gatehouse checks a user name and password,
 // and the registry that maps a configured backend name to its factory.
 //
-// Implementations live in sub-packages (htpasswd, ldap, pam); this package
-// imports none of them, so the binary decides which are built in.
+// Implementations live in sub-packages (htpasswd, ldap, pam, local); this
+// package imports none of them, so the binary decides which are built in.
+// Package chain puts several in order (auth.backends), using the Prober
+// capability defined here.
 package backend
 
 import (
