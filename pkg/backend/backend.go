@@ -1,8 +1,10 @@
 // Package backend defines how Gatehouse checks a user name and password,
 // and the registry that maps a configured backend name to its factory.
 //
-// Implementations live in sub-packages (htpasswd, ldap, pam); this package
-// imports none of them, so the binary decides which are built in.
+// Implementations live in sub-packages (htpasswd, ldap, pam, local); this
+// package imports none of them, so the binary decides which are built in.
+// Package chain puts several in order (auth.backends), using the Prober
+// capability defined here.
 package backend
 
 import (
@@ -18,6 +20,16 @@ type Identity struct {
 	// Groups holds the user's groups (for LDAP, full group DNs); nil when the
 	// backend has no notion of groups.
 	Groups []string
+	// MustChangePassword means the password was right but must be changed
+	// before a token is issued (the local backend's flag). Backends only
+	// report it; callers decide what to refuse.
+	MustChangePassword bool
+	// Backend is the name of the backend that authenticated the user, as
+	// configured (e.g. "ldap"), for introspection, /me and the audit line.
+	// A chain (package chain) sets it to the link that accepted the
+	// password; backends leave it empty, and a caller using one backend
+	// outside a chain sets it to that backend's name when it is empty.
+	Backend string
 }
 
 // Backend checks a user name and password against one identity source.

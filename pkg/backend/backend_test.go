@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -66,5 +67,25 @@ func TestRegistry(t *testing.T) {
 			}()
 			register()
 		}()
+	}
+}
+
+func TestDecide(t *testing.T) {
+	id := backend.Identity{Username: "alice"}
+	if got, err := backend.Decide(id, backend.Accepted, nil); err != nil || got.Username != "alice" {
+		t.Errorf("Accepted: %+v, %v", got, err)
+	}
+	for _, v := range []backend.Verdict{backend.Refused, backend.Unknown, backend.Verdict(7)} {
+		if got, err := backend.Decide(id, v, nil); err != backend.ErrInvalidCredentials || got.Username != "" {
+			t.Errorf("%v: %+v, %v; want the bare ErrInvalidCredentials", v, got, err)
+		}
+	}
+	down := errors.New("down")
+	if _, err := backend.Decide(id, backend.Accepted, down); err != down {
+		t.Errorf("an error must win over the verdict: %v", err)
+	}
+	var zero backend.Verdict
+	if zero != backend.Refused || zero.String() != "refused" {
+		t.Errorf("the zero Verdict is %v, want refused (fail closed)", zero)
 	}
 }

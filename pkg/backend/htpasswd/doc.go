@@ -33,6 +33,15 @@
 // a wrong password. Timing is only equalised with bcrypt users: if the file
 // holds mostly faster hashes, unknown users are slower than known ones.
 //
+// # In a chain
+//
+// Backend is a backend.Prober, so it may stand before another backend in
+// a chain (package chain): a name in the file is the file's (Refused on a
+// wrong password, or when its hash can never match) and only a name
+// missing from the file is Unknown. Spend does the unknown-user bcrypt
+// comparison, so a login owned by an earlier link costs what one reaching
+// the file costs.
+//
 // # Reloading
 //
 // st2 re-reads the file on every request. Gatehouse keeps the parsed file

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 )
 
 // ParseLine parses one line of an htpasswd file the way st2's flat_file
@@ -75,16 +77,27 @@ func dummyCost(users map[string]storedHash) int {
 	return best
 }
 
-// check reports whether password is user's password. An unknown user, or a
-// user whose entry can never match, costs one bcrypt comparison against the
-// dummy hash; an empty password is refused after the same work a wrong one
-// takes. Either way the caller cannot tell the cases apart.
-func (t *table) check(user, password string) bool {
+// probe checks password against user's entry. An unknown user costs one
+// bcrypt comparison against the dummy hash and is Unknown; a user whose
+// entry can never match costs the same and is Refused, since the name is
+// the file's; an empty password is refused after the same work a wrong one
+// takes. Either way the caller cannot tell the cases apart by timing.
+func (t *table) probe(user, password string) backend.Verdict {
 	h, found := t.users[user]
-	if !found || h.scheme == schemeUnusable {
-		_ = bcrypt.CompareHashAndPassword(t.dummy, []byte(password))
-		return false
+	switch {
+	case !found:
+		t.spend(password)
+		return backend.Unknown
+	case h.scheme == schemeUnusable:
+		t.spend(password)
+		return backend.Refused
+	case h.verify(password) && password != "":
+		return backend.Accepted
 	}
-	ok := h.verify(password)
-	return ok && password != ""
+	return backend.Refused
+}
+
+// spend does the dummy comparison an unknown user costs.
+func (t *table) spend(password string) {
+	_ = bcrypt.CompareHashAndPassword(t.dummy, []byte(password))
 }

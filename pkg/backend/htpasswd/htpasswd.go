@@ -53,6 +53,7 @@ type Backend struct {
 
 var (
 	_ backend.Backend         = (*Backend)(nil)
+	_ backend.Prober          = (*Backend)(nil)
 	_ backend.RemovalReporter = (*Backend)(nil)
 )
 
@@ -124,15 +125,38 @@ func (b *Backend) Ready(context.Context) error {
 // ctx.Err() if ctx is done before the hashing starts. Identity.Username is
 // username; Groups is nil.
 func (b *Backend) Authenticate(ctx context.Context, username, password string) (backend.Identity, error) {
+	return backend.Decide(b.Probe(ctx, username, password))
+}
+
+// Probe is Authenticate telling a name that is not in the file (Unknown)
+// from a refused one (Refused): an entry whose hash can never match is
+// Refused, so a name listed in the file is never passed on to another
+// backend of a chain. Both cost one hash comparison.
+func (b *Backend) Probe(ctx context.Context, username, password string) (backend.Identity, backend.Verdict, error) {
 	s := b.current()
 	if s.err != nil {
-		return backend.Identity{}, s.err
+		return backend.Identity{}, backend.Refused, s.err
 	}
 	if err := ctx.Err(); err != nil {
-		return backend.Identity{}, fmt.Errorf("htpasswd: %w: %w", backend.ErrUnavailable, err)
+		return backend.Identity{}, backend.Refused, fmt.Errorf("htpasswd: %w: %w", backend.ErrUnavailable, err)
 	}
-	if !s.table.check(username, password) {
-		return backend.Identity{}, backend.ErrInvalidCredentials
+	v := s.table.probe(username, password)
+	if v != backend.Accepted {
+		return backend.Identity{}, v, nil
 	}
-	return backend.Identity{Username: username}, nil
+	return backend.Identity{Username: username}, v, nil
+}
+
+// spendPassword is what Spend hashes; any password costs the same.
+const spendPassword = "gatehouse-spend"
+
+// Spend does the dummy bcrypt comparison an unknown user costs, at the
+// file's usual cost. It does nothing while the file cannot be read or
+// once ctx is done.
+func (b *Backend) Spend(ctx context.Context) {
+	s := b.current()
+	if s.err != nil || ctx.Err() != nil {
+		return
+	}
+	s.table.spend(spendPassword)
 }

@@ -69,3 +69,20 @@ func BenchmarkAuthenticateUnknownUser(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSpend measures what a chain spends on the file for a login
+// owned by an earlier link; it should match BenchmarkAuthenticateUnknownUser.
+func BenchmarkSpend(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "htpasswd")
+	if err := os.WriteFile(path, append([]byte("bench:"), benchHash()...), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	be, err := New(Config{FilePath: path}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	for b.Loop() {
+		be.Spend(ctx)
+	}
+}

@@ -33,6 +33,17 @@
 // cached skips the group search, so repeated logins of a known user are one
 // round trip faster than an unknown name.
 //
+// # In a chain
+//
+// Backend is a backend.Prober, so it may stand before another backend in
+// a chain (package chain). A name the directory has is its own: a wrong
+// password, a user outside group_dns and a name matching several entries
+// are all Refused, and never passed on to a later backend; only a name no
+// entry matches is Unknown. Spend costs what refusing an unknown name
+// costs (the searches and the decoy bind, with a random password), except
+// while the last exchange with the directory failed: then it returns at
+// once rather than wait network_timeout for a dead server.
+//
 // # Connections and time
 //
 // Connections bound as the service account are pooled (up to four idle,

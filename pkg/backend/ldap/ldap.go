@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -32,9 +34,18 @@ type Backend struct {
 	// round trips.
 	decoyDN    string
 	timeoutErr error
+	// spendPassword is what Spend binds the decoy DN with: random, so
+	// that it is nobody's password.
+	spendPassword string
+	// failing is set when an exchange with the directory failed and
+	// cleared when one succeeds; Spend skips its work while it is set.
+	failing atomic.Bool
 }
 
-var _ backend.Backend = (*Backend)(nil)
+var (
+	_ backend.Backend = (*Backend)(nil)
+	_ backend.Prober  = (*Backend)(nil)
+)
 
 // Factory builds the backend from st2-style backend_kwargs (see Config).
 // Unknown options and missing required ones are errors naming the option.
@@ -59,11 +70,12 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	b := &Backend{
-		s:          s,
-		log:        log.With("backend", Name),
-		dialer:     &netDialer{tls: s.tls, timeout: s.timeout},
-		decoyDN:    "cn=gatehouse-no-such-user," + s.baseOU,
-		timeoutErr: fmt.Errorf("no answer from the directory within network_timeout (%v)", s.timeout),
+		s:             s,
+		log:           log.With("backend", Name),
+		dialer:        &netDialer{tls: s.tls, timeout: s.timeout},
+		decoyDN:       "cn=gatehouse-no-such-user," + s.baseOU,
+		timeoutErr:    fmt.Errorf("no answer from the directory within network_timeout (%v)", s.timeout),
+		spendPassword: rand.Text(),
 	}
 	b.service = newPool(s.timeout, b.openService)
 	b.binds = newPool(s.timeout, func(ctx context.Context) (conn, error) { return b.openAny(ctx, nil) })
@@ -97,11 +109,12 @@ func (b *Backend) Close() error {
 
 // user is what the service account found out about a login name.
 type user struct {
-	found  bool
-	dn     string
-	name   string    // the id_attr value as stored
-	groups []string  // group DNs as the server returned them
-	via    *endpoint // set when the entry came through a referral
+	found     bool
+	ambiguous bool // several entries match: refused, but the name is the directory's
+	dn        string
+	name      string    // the id_attr value as stored
+	groups    []string  // group DNs as the server returned them
+	via       *endpoint // set when the entry came through a referral
 }
 
 // Authenticate checks username and password:
@@ -125,14 +138,25 @@ type user struct {
 // Identity.Username is the user's id_attr value as the directory stores
 // it (so "ALICE" logs in as "alice"); Groups are all the user's group DNs.
 func (b *Backend) Authenticate(ctx context.Context, username, password string) (backend.Identity, error) {
+	return backend.Decide(b.Probe(ctx, username, password))
+}
+
+// Probe is Authenticate telling a name the directory does not have
+// (Unknown) from a refused one (Refused). A name the directory knows is
+// its own even when the login fails for another reason than the password:
+// a user outside group_dns, or a name matching several entries, is
+// Refused, so a chain never hands it to a later backend. Both verdicts
+// cost the same round trips. An empty password or a name that is not
+// backend.PlainName is Refused without a network call.
+func (b *Backend) Probe(ctx context.Context, username, password string) (backend.Identity, backend.Verdict, error) {
 	if password == "" || !backend.PlainName(username) {
-		return backend.Identity{}, backend.ErrInvalidCredentials
+		return backend.Identity{}, backend.Refused, nil
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, b.s.timeout, b.timeoutErr)
 	defer cancel()
 	u, err := b.findUser(ctx, username)
 	if err != nil {
-		return backend.Identity{}, unavailable(err)
+		return backend.Identity{}, backend.Refused, b.failed(err)
 	}
 	allowed := u.found && b.s.rules.allow(u.groups)
 	if u.found && !allowed {
@@ -144,12 +168,40 @@ func (b *Backend) Authenticate(ctx context.Context, username, password string) (
 	}
 	refused, err := b.bindUser(ctx, via, dn, password)
 	if err != nil {
-		return backend.Identity{}, unavailable(err)
+		return backend.Identity{}, backend.Refused, b.failed(err)
 	}
-	if !allowed || refused {
-		return backend.Identity{}, backend.ErrInvalidCredentials
+	b.failing.Store(false)
+	switch {
+	case !u.found && !u.ambiguous:
+		return backend.Identity{}, backend.Unknown, nil
+	case !allowed || refused:
+		return backend.Identity{}, backend.Refused, nil
 	}
-	return backend.Identity{Username: u.name, Groups: u.groups}, nil
+	return backend.Identity{Username: u.name, Groups: u.groups}, backend.Accepted, nil
+}
+
+// spendName is the name Spend looks up: no directory has it, and if one
+// did, its password would still not be spendPassword.
+const spendName = "gatehouse-no-such-user"
+
+// Spend does what refusing an unknown name costs: the user search, the
+// decoy group search and the decoy bind, with a password no entry has.
+// While the directory is failing (the last exchange with it failed),
+// Spend returns at once: names that reach this backend then get
+// ErrUnavailable, so waiting for a dead server would hide nothing and
+// slow every login owned by an earlier link of the chain.
+func (b *Backend) Spend(ctx context.Context) {
+	if b.failing.Load() {
+		return
+	}
+	_, _, _ = b.Probe(ctx, spendName, b.spendPassword)
+}
+
+// failed records that the directory could not be asked and wraps err
+// with backend.ErrUnavailable.
+func (b *Backend) failed(err error) error {
+	b.failing.Store(true)
+	return unavailable(err)
 }
 
 // unavailable wraps err with backend.ErrUnavailable.
@@ -183,7 +235,7 @@ func (b *Backend) lookup(ctx context.Context, c conn, username string) (user, er
 		}
 		// Spend the group search an existing user would cost.
 		_, err := b.searchGroups(ctx, c, b.decoyDN, username)
-		return user{}, err
+		return user{ambiguous: len(entries) > 1}, err
 	}
 	e := entries[0]
 	u := user{found: true, dn: e.DN, name: canonicalName(e.Entry, b.s.idAttr, username), via: e.via}
