@@ -118,19 +118,25 @@ func newLogger(debug bool) *slog.Logger {
 // defaultGCPercent is Gatehouse's garbage collector setting unless GOGC is
 // set: the live heap is small (the validation cache is most of it), and
 // collecting less often keeps collections out of the latency tail of the
-// introspection hot path (docs/BENCHMARKS.md).
+// introspection hot path (docs/BENCHMARKS.md). The soft memory limit
+// (auth.memory_limit_mib) bounds what that lets the heap grow to.
 const defaultGCPercent = 400
 
-func tuneGC() {
+// tuneGC sets the collector's pace and the soft memory limit, unless the
+// GOGC and GOMEMLIMIT environment variables set them.
+func tuneGC(limitMiB int) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" && limitMiB > 0 {
+		debug.SetMemoryLimit(int64(limitMiB) << 20)
 	}
 }
 
 // serve runs the service until ctx is done. When ready is not nil it gets
 // the listening address once the service accepts connections.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- net.Addr) error {
-	tuneGC()
+	tuneGC(cfg.Auth.MemoryLimitMiB)
 	if err := firstRun(cfg, os.Stderr); err != nil {
 		return err
 	}
@@ -202,6 +208,7 @@ func apiConfig(cfg config.Config, st store.Store, b backend.Backend, log *slog.L
 		GroupHeader:    cfg.Auth.GroupHeader,
 		AllowedOrigins: cfg.AllowedOrigins(),
 		AllowedHosts:   cfg.Auth.AllowedHosts,
+		CacheBytes:     cfg.Auth.CacheMaxMiB << 20,
 		Throttle: httpapi.Throttle{
 			LoginFailures:   cfg.Throttle.LoginFailures,
 			AccountFailures: cfg.Throttle.AccountFailures,

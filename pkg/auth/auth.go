@@ -40,8 +40,13 @@ type Config struct {
 	// off; windows of 0 take DefaultThrottle's.
 	Throttle Throttle
 
-	// CacheSize bounds the validation cache (default DefaultCacheSize).
+	// CacheSize bounds the validation cache's entries (default
+	// DefaultCacheSize).
 	CacheSize int
+	// CacheBytes bounds the validation cache's estimated size in bytes
+	// (default DefaultCacheBytes), so that its memory does not depend on
+	// how large the tokens' groups and metadata are.
+	CacheBytes int
 	// CacheMaxAge bounds how long a cached validation lives even without
 	// a revocation (default DefaultCacheMaxAge). Revocations remove
 	// entries at once.
@@ -109,7 +114,7 @@ type Service struct {
 func New(cfg Config) *Service {
 	cfg = cfg.withDefaults()
 	s := &Service{cfg: cfg, log: cfg.Logger}
-	s.cache = newCredCache(cfg.Store, cfg.CacheSize, cfg.CacheMaxAge, s.now)
+	s.cache = newCredCache(cfg.Store, cfg.CacheSize, cfg.CacheBytes, cfg.CacheMaxAge, s.now)
 	s.basic = newBasicCache(cfg.BasicCacheTTL)
 	s.scans = newScanGuard(cfg.Throttle.ScanWindow)
 	s.logins = newLoginGuard()

@@ -32,6 +32,9 @@ const (
 	DefaultStoreTimeout = 1500 * time.Millisecond
 	// DefaultCacheSize bounds the validation cache (entries).
 	DefaultCacheSize = 100_000
+	// DefaultCacheBytes bounds the validation cache's estimated bytes:
+	// about 60,000 tokens of a user with two groups and no metadata.
+	DefaultCacheBytes = 16 << 20
 	// DefaultCacheMaxAge bounds how long a cached validation lives.
 	DefaultCacheMaxAge = time.Minute
 	// DefaultBasicCacheTTL is how long a Basic caller of a route other than

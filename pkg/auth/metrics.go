@@ -58,7 +58,10 @@ func cacheCollectors(c *credCache) []prometheus.Collector {
 	return append(out,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "gatehouse_validation_cache_entries", Help: "Entries in the validation cache.",
-		}, func() float64 { return float64(c.entries.Len()) }),
+		}, func() float64 { return float64(c.Len()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gatehouse_validation_cache_bytes", Help: "Estimated bytes held by the validation cache (bounded by cache_max_bytes).",
+		}, func() float64 { return float64(c.Bytes()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "gatehouse_validation_cache_trusted", Help: "1 while the validation cache is in use (the revocation listener is connected, or the store is not shared).",
 		}, func() float64 { return boolFloat(c.trusted.Load()) }))

@@ -35,33 +35,25 @@ type Principal struct {
 // authenticate, and store failures as they are (EUNAVAILABLE).
 func (s *Service) Check(ctx context.Context, cred authn.Credential) (Principal, error) {
 	if cred.Kind == authn.KindAPIKey {
-		k, err := s.cache.APIKey(ctx, cred.Value, s.storeCtx)
+		p, enabled, err := s.cache.APIKey(ctx, cred.Value, s.storeCtx)
 		if err != nil {
 			return Principal{}, notFoundAs(err, ErrUnknown)
 		}
-		if !k.Enabled {
+		if !enabled {
 			return Principal{}, ErrDisabled
 		}
-		return keyPrincipal(k, cred.Location), nil
+		p.Location = cred.Location
+		return p, nil
 	}
-	t, err := s.cache.Token(ctx, cred.Value, s.storeCtx)
+	p, err := s.cache.Token(ctx, cred.Value, s.storeCtx)
 	if err != nil {
 		return Principal{}, notFoundAs(err, ErrUnknown)
 	}
-	if !t.ExpiresAt.After(s.now()) {
+	if !p.ExpiresAt.After(s.now()) {
 		return Principal{}, ErrExpired
 	}
-	return tokenPrincipal(t, cred.Location), nil
-}
-
-func keyPrincipal(k store.APIKey, loc authn.Location) Principal {
-	return Principal{User: k.User, Kind: authn.KindAPIKey, Location: loc,
-		KeyID: k.ID, KeyHash: k.KeyHash, IssuedAt: k.CreatedAt, Metadata: k.Metadata}
-}
-
-func tokenPrincipal(t store.Token, loc authn.Location) Principal {
-	return Principal{User: t.User, Groups: t.Groups, Kind: authn.KindToken, Location: loc,
-		TokenHash: t.Hash, IssuedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Metadata: t.Metadata}
+	p.Location = cred.Location
+	return p, nil
 }
 
 // notFoundAs replaces store.ErrNotFound with e and keeps other errors.

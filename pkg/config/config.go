@@ -116,6 +116,15 @@ type Auth struct {
 	// requests before the listener closes; then in-flight requests finish.
 	// Default 5; 0 closes at once.
 	ShutdownDelay int `mapstructure:"shutdown_delay"`
+
+	// CacheMaxMiB bounds the validation cache's memory in MiB (its
+	// entries' estimated size); default 16, about 60,000 tokens.
+	CacheMaxMiB int `mapstructure:"cache_max_mib"`
+	// MemoryLimitMiB is the Go runtime's soft memory limit (GOMEMLIMIT)
+	// in MiB: the garbage collector works harder as the heap nears it, so
+	// the process stays near its live size under any load. Default 48;
+	// 0 sets none. The GOMEMLIMIT environment variable, when set, wins.
+	MemoryLimitMiB int `mapstructure:"memory_limit_mib"`
 }
 
 // Throttle limits failed attempts; a limit of 0 turns that check off.
@@ -170,6 +179,8 @@ func Default() Config {
 			GroupHeader:       GroupHeaderRDN,
 			AdminUsers:        []string{"admin"},
 			ShutdownDelay:     5,
+			CacheMaxMiB:       16,
+			MemoryLimitMiB:    48,
 		},
 		Database: Database{URL: DefaultDatabaseURL},
 		Throttle: defaultThrottle(),

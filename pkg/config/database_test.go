@@ -28,3 +28,26 @@ func TestDatabaseURLHasOneGrammar(t *testing.T) {
 		wantProblems(t, c.Validate(nil), tc.want)
 	}
 }
+
+// TestMemorySettings: the cache bound and the memory limit are checked
+// together (issue 18).
+func TestMemorySettings(t *testing.T) {
+	for _, tc := range []struct {
+		cache, limit int
+		want         string
+	}{
+		{16, 48, ""},
+		{16, 0, ""},
+		{64, 100, "auth.memory_limit_mib: 100 MiB is too small for a 64 MiB validation cache"},
+		{0, 48, "auth.cache_max_mib: must be at least 1 MiB"},
+		{16, -1, "auth.memory_limit_mib: must not be negative"},
+	} {
+		c := config.Default()
+		c.Auth.CacheMaxMiB, c.Auth.MemoryLimitMiB = tc.cache, tc.limit
+		if tc.want == "" {
+			wantProblems(t, c.Validate(nil))
+			continue
+		}
+		wantProblems(t, c.Validate(nil), tc.want)
+	}
+}

@@ -142,6 +142,7 @@ func (a Auth) validate(p *problems, knownBackends []string) {
 	if a.ShutdownDelay < 0 {
 		p.add("auth.shutdown_delay", "must not be negative, got %d", a.ShutdownDelay)
 	}
+	a.validateMemory(p)
 	if a.Mode != ModeStandalone && a.Mode != ModeProxy {
 		p.add("auth.mode", "Invalid auth mode %q specified in the config. Valid modes are: %s, %s",
 			a.Mode, ModeProxy, ModeStandalone)
@@ -316,5 +317,20 @@ func (t Throttle) validate(p *problems) {
 		if f.value < f.min {
 			p.add(f.key, "must be at least %d, got %d", f.min, f.value)
 		}
+	}
+}
+
+// validateMemory checks the cache bound and the memory limit together: a
+// limit that the cache alone could fill would keep the collector running.
+func (a Auth) validateMemory(p *problems) {
+	if a.CacheMaxMiB < 1 {
+		p.add("auth.cache_max_mib", "must be at least 1 MiB, got %d", a.CacheMaxMiB)
+	}
+	switch {
+	case a.MemoryLimitMiB < 0:
+		p.add("auth.memory_limit_mib", "must not be negative (0 sets no limit), got %d", a.MemoryLimitMiB)
+	case a.MemoryLimitMiB > 0 && a.MemoryLimitMiB < 2*a.CacheMaxMiB+16:
+		p.add("auth.memory_limit_mib", "%d MiB is too small for a %d MiB validation cache: give at least %d (twice the cache and 16 MiB), or 0 for no limit",
+			a.MemoryLimitMiB, a.CacheMaxMiB, 2*a.CacheMaxMiB+16)
 	}
 }

@@ -48,6 +48,9 @@ type Config struct {
 	StoreTimeout time.Duration
 	// CacheSize bounds the validation cache (entries; default 100,000).
 	CacheSize int
+	// CacheBytes bounds the validation cache's estimated bytes (default
+	// auth.DefaultCacheBytes).
+	CacheBytes int
 	// CacheMaxAge bounds how long a cached validation lives even without a
 	// revocation (default 1 minute). Revocations remove entries at once.
 	CacheMaxAge time.Duration
@@ -100,7 +103,7 @@ func (c Config) authConfig() auth.Config {
 		Store: c.Store, Backend: c.Backend, BackendName: c.BackendName, Logger: c.Logger,
 		TokenTTL: c.TokenTTL, ServiceTokenTTL: c.ServiceTokenTTL,
 		AdminUsers: c.AdminUsers, ServiceUsers: c.ServiceUsers, ImpersonateAdmins: c.ImpersonateAdmins,
-		Throttle: c.Throttle, CacheSize: c.CacheSize, CacheMaxAge: c.CacheMaxAge, BasicCacheTTL: c.BasicCacheTTL,
+		Throttle: c.Throttle, CacheSize: c.CacheSize, CacheBytes: c.CacheBytes, CacheMaxAge: c.CacheMaxAge, BasicCacheTTL: c.BasicCacheTTL,
 		PurgeInterval: c.PurgeInterval, RemovalInterval: c.RemovalInterval, StoreTimeout: c.StoreTimeout, Now: c.Now,
 	}
 }

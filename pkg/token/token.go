@@ -36,11 +36,15 @@ func NewToken() string {
 	return hex.EncodeToString(randomBytes(TokenBytes))
 }
 
-// HashToken returns the stored form of an access token.
+// HashToken returns the stored form of an access token: SumToken in hex.
 func HashToken(plain string) string {
-	sum := sha256.Sum256([]byte(plain))
+	sum := SumToken(plain)
 	return hex.EncodeToString(sum[:])
 }
+
+// SumToken is the SHA-256 of an access token, the raw bytes of its
+// stored form.
+func SumToken(plain string) [sha256.Size]byte { return sha256.Sum256([]byte(plain)) }
 
 // NewAPIKey returns a new API key: APIKeyLen characters drawn uniformly from
 // [0-9A-Za-z] (about 512 bits).
@@ -57,11 +61,15 @@ func NewAPIKey() string {
 	return string(key)
 }
 
-// HashAPIKey returns st2's stored form of an API key.
+// HashAPIKey returns st2's stored form of an API key: SumAPIKey in hex.
 func HashAPIKey(key string) string {
-	sum := sha512.Sum512([]byte(apiKeySalt + key))
+	sum := SumAPIKey(key)
 	return hex.EncodeToString(sum[:])
 }
+
+// SumAPIKey is sha512("saltnpepper" + key), the raw bytes of an API key's
+// stored form.
+func SumAPIKey(key string) [sha512.Size]byte { return sha512.Sum512([]byte(apiKeySalt + key)) }
 
 // NewID returns a 24-hex-character id shaped like a MongoDB ObjectId (four
 // bytes of creation time, eight random bytes), as st2 clients expect.
