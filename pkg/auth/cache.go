@@ -39,7 +39,7 @@ type entry struct {
 // entryOverhead is what an entry costs besides its strings: the struct,
 // its list element and its map slot, measured with the runtime's
 // allocation counters (see TestCacheEntrySize).
-const entryOverhead = 272
+const entryOverhead = 288
 
 // credCache keeps recent validation results so that a valid credential is
 // answered without a database round trip. It is bounded by entries and by
@@ -287,7 +287,7 @@ func (c *credCache) purge() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.order.Init()
-	clear(c.index)
+	c.index = map[cacheKey]*list.Element{} // a new map, so its buckets are freed too
 	c.bytes = 0
 }
 
