@@ -122,6 +122,15 @@ func newLogger(debug bool) *slog.Logger {
 // (auth.memory_limit_mib) bounds what that lets the heap grow to.
 const defaultGCPercent = 400
 
+// cacheBytes is auth.cache_max_mib for httpapi.Config: 0 turns the cache
+// off, which the Config says with a negative size.
+func cacheBytes(mib int) int {
+	if mib == 0 {
+		return -1
+	}
+	return mib << 20
+}
+
 // tuneGC sets the collector's pace and the soft memory limit, unless the
 // GOGC and GOMEMLIMIT environment variables set them.
 func tuneGC(limitMiB int) {
@@ -208,7 +217,7 @@ func apiConfig(cfg config.Config, st store.Store, b backend.Backend, log *slog.L
 		GroupHeader:    cfg.Auth.GroupHeader,
 		AllowedOrigins: cfg.AllowedOrigins(),
 		AllowedHosts:   cfg.Auth.AllowedHosts,
-		CacheBytes:     cfg.Auth.CacheMaxMiB << 20,
+		CacheBytes:     cacheBytes(cfg.Auth.CacheMaxMiB),
 		Throttle: httpapi.Throttle{
 			LoginFailures:   cfg.Throttle.LoginFailures,
 			AccountFailures: cfg.Throttle.AccountFailures,

@@ -45,7 +45,8 @@ type Config struct {
 	CacheSize int
 	// CacheBytes bounds the validation cache's estimated size in bytes
 	// (default DefaultCacheBytes), so that its memory does not depend on
-	// how large the tokens' groups and metadata are.
+	// how large the tokens' groups and metadata are. Negative turns the
+	// cache off: every check asks the store.
 	CacheBytes int
 	// CacheMaxAge bounds how long a cached validation lives even without
 	// a revocation (default DefaultCacheMaxAge). Revocations remove

@@ -75,8 +75,11 @@ func newCredCache(st store.Store, size, maxBytes int, maxAge time.Duration, now 
 	if size <= 0 {
 		size = DefaultCacheSize
 	}
-	if maxBytes <= 0 {
+	switch {
+	case maxBytes == 0:
 		maxBytes = DefaultCacheBytes
+	case maxBytes < 0:
+		maxBytes = 0 // off: every entry is over the bound, so none is kept
 	}
 	if maxAge <= 0 {
 		maxAge = DefaultCacheMaxAge

@@ -98,6 +98,15 @@ func TestCacheBounds(t *testing.T) {
 	if byLen.Len() != 5 {
 		t.Errorf("entry bound 5: %d entries", byLen.Len())
 	}
+	off := newCredCache(st, 100, -1, time.Hour, time.Now)
+	for _, s := range secrets[:3] {
+		if p, err := off.Token(t.Context(), s, noBound); err != nil || p.User == "" {
+			t.Fatalf("cache off: %+v, %v", p, err)
+		}
+	}
+	if off.Len() != 0 {
+		t.Errorf("a cache turned off holds %d entries", off.Len())
+	}
 }
 
 // TestCacheEvents: an event removes exactly what it names, by stored hash.

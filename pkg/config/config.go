@@ -118,7 +118,9 @@ type Auth struct {
 	ShutdownDelay int `mapstructure:"shutdown_delay"`
 
 	// CacheMaxMiB bounds the validation cache's memory in MiB (its
-	// entries' estimated size); default 16, about 60,000 tokens.
+	// entries' estimated size); default 16, about 35,000 tokens with two
+	// LDAP groups each. 0 turns the cache off (every check asks the
+	// database; for measurements).
 	CacheMaxMiB int `mapstructure:"cache_max_mib"`
 	// MemoryLimitMiB is the Go runtime's soft memory limit (GOMEMLIMIT)
 	// in MiB: the garbage collector works harder as the heap nears it, so

@@ -39,7 +39,8 @@ func TestMemorySettings(t *testing.T) {
 		{16, 48, ""},
 		{16, 0, ""},
 		{64, 100, "auth.memory_limit_mib: 100 MiB is too small for a 64 MiB validation cache"},
-		{0, 48, "auth.cache_max_mib: must be at least 1 MiB"},
+		{0, 48, ""},
+		{-1, 48, "auth.cache_max_mib: must not be negative"},
 		{16, -1, "auth.memory_limit_mib: must not be negative"},
 	} {
 		c := config.Default()

@@ -323,8 +323,8 @@ func (t Throttle) validate(p *problems) {
 // validateMemory checks the cache bound and the memory limit together: a
 // limit that the cache alone could fill would keep the collector running.
 func (a Auth) validateMemory(p *problems) {
-	if a.CacheMaxMiB < 1 {
-		p.add("auth.cache_max_mib", "must be at least 1 MiB, got %d", a.CacheMaxMiB)
+	if a.CacheMaxMiB < 0 {
+		p.add("auth.cache_max_mib", "must not be negative (0 turns the cache off), got %d", a.CacheMaxMiB)
 	}
 	switch {
 	case a.MemoryLimitMiB < 0:
