@@ -19,6 +19,7 @@ const (
 	outcomeSuccess     = "success"
 	outcomeInvalid     = "invalid"
 	outcomeUnavailable = "unavailable"
+	outcomeAbandoned   = "abandoned"
 	outcomeThrottled   = "throttled"
 )
 

@@ -127,11 +127,13 @@ func (s *Service) loginSucceeded(ctx context.Context, backendName string, id bac
 
 func (s *Service) loginFailed(ctx context.Context, backendName, user string, err error) (backend.Identity, error) {
 	outcome := outcomeUnavailable
-	switch ErrorCode(err) {
-	case EINVALIDCREDS:
+	switch {
+	case ErrorCode(err) == EINVALIDCREDS:
 		outcome = outcomeInvalid
-	case ETHROTTLED:
+	case ErrorCode(err) == ETHROTTLED:
 		outcome = outcomeThrottled
+	case errors.Is(ctx.Err(), context.Canceled):
+		outcome = outcomeAbandoned // the caller hung up: nothing failed
 	}
 	s.metrics.logins.WithLabelValues(backendName, outcome).Inc()
 	s.audit(ctx, auditLogin, outcome, user, slog.String("backend", backendName), slog.String("route", route(ctx)))

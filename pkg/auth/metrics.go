@@ -20,7 +20,7 @@ type metrics struct {
 func newMetrics(s *Service) *metrics {
 	m := &metrics{
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gatehouse_logins_total", Help: "Password logins by backend and outcome (success, invalid, unavailable).",
+			Name: "gatehouse_logins_total", Help: "Password logins by backend and outcome (success, invalid, throttled, unavailable, abandoned).",
 		}, []string{"backend", "outcome"}),
 		issued: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gatehouse_tokens_issued_total", Help: "Access tokens issued.",

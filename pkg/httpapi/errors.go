@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -132,6 +133,14 @@ func withMessage(err error, code, msg string) error {
 // request id; the client only ever sees the fixed text.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := toError(err)
+	if clientGone(r, err) {
+		// Not a failure of ours: no ERROR line, and 499 (nginx's "client
+		// closed request") in the access log and the metrics, not a 5xx.
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "client went away",
+			slog.String("request_id", requestID(r.Context())), slog.String("route", routePattern(r)))
+		writeJSON(w, statusClientClosed, faultBody{msgClientClosed})
+		return
+	}
 	setRetryAfter(w, e)
 	if e.Status >= 500 {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
@@ -141,6 +150,21 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			slog.String("error", fmt.Sprint(e.Err)))
 	}
 	writeJSON(w, e.Status, faultBody{e.Message})
+}
+
+// statusClientClosed is nginx's code for a request whose client hung up
+// before the answer: it is never seen by the client, only in logs and
+// metrics.
+const (
+	statusClientClosed = 499
+	msgClientClosed    = "Client closed request."
+)
+
+// clientGone reports whether the client hung up before its answer: then
+// whatever err says, nobody is waiting for it, and what ended the work
+// was the client, not a dependency.
+func clientGone(r *http.Request, _ error) bool {
+	return errors.Is(r.Context().Err(), context.Canceled)
 }
 
 type faultBody struct {

@@ -3,12 +3,14 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -319,9 +321,10 @@ type downBackend struct{ delay time.Duration }
 func (d downBackend) Authenticate(ctx context.Context, _, _ string) (backend.Identity, error) {
 	select {
 	case <-time.After(d.delay):
+		return backend.Identity{}, fmt.Errorf("frozen: %w", backend.ErrUnavailable)
 	case <-ctx.Done():
+		return backend.Identity{}, fmt.Errorf("frozen: %w: %w", backend.ErrUnavailable, ctx.Err())
 	}
-	return backend.Identity{}, fmt.Errorf("frozen: %w", backend.ErrUnavailable)
 }
 
 // TestOutageIsNotALockout: logins that pile up behind a frozen backend
@@ -356,5 +359,41 @@ func TestOutageIsNotALockout(t *testing.T) {
 	}
 	if slowest > 2500*time.Millisecond {
 		t.Errorf("slowest answer took %v; the backend's timeout is 1 s", slowest)
+	}
+}
+
+// TestClientHangUpIsNotAFailure (issue 18): a client that hangs up in the
+// middle of a login is not a store or backend failure: no ERROR line, no
+// 5xx in the metrics (499, nginx's "client closed request"), and the login
+// is audited as abandoned.
+func TestClientHangUpIsNotAFailure(t *testing.T) {
+	var logs syncBuffer
+	h := newHarness(t, withThrottle(defaultThrottle), withConfig(func(c *httpapi.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	}), func(h *harness) {
+		h.wrapBackend = func(backend.Backend) backend.Backend { return downBackend{delay: 2 * time.Second} }
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	hr, _ := http.NewRequestWithContext(ctx, "POST", h.srv.URL+"/auth/v1/tokens", nil)
+	hr.SetBasicAuth("joe", testUsers["joe"])
+	if resp, err := h.srv.Client().Do(hr); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the request was answered (%d) before the client hung up", resp.StatusCode)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), `"msg":"request"`) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	out := logs.String()
+	if strings.Contains(out, `"level":"ERROR"`) {
+		t.Errorf("a client hanging up was logged as an error:\n%s", out)
+	}
+	if !strings.Contains(out, `"status":499`) || !strings.Contains(out, `"outcome":"abandoned"`) {
+		t.Errorf("want status 499 and an abandoned login in the log:\n%s", out)
+	}
+	m := h.do(req{method: "GET", path: "/metrics"})
+	if strings.Contains(string(m.body), `code="503"`) || !strings.Contains(string(m.body), `code="499"`) {
+		t.Errorf("metrics count the hang-up as a 5xx, or not at all")
 	}
 }
