@@ -133,7 +133,7 @@ func withMessage(err error, code, msg string) error {
 // request id; the client only ever sees the fixed text.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := toError(err)
-	if clientGone(r, err) {
+	if clientGone(r, e) {
 		// Not a failure of ours: no ERROR line, and 499 (nginx's "client
 		// closed request") in the access log and the metrics, not a 5xx.
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "client went away",
@@ -160,11 +160,12 @@ const (
 	msgClientClosed    = "Client closed request."
 )
 
-// clientGone reports whether the client hung up before its answer: then
-// whatever err says, nobody is waiting for it, and what ended the work
-// was the client, not a dependency.
-func clientGone(r *http.Request, _ error) bool {
-	return errors.Is(r.Context().Err(), context.Canceled)
+// clientGone reports whether a would-be 5xx is only the client hanging
+// up: its request's context was cancelled, so what ended the work was the
+// client, not a dependency. A 4xx stays what it is (a body cut short is
+// still a bad request).
+func clientGone(r *http.Request, e *apiError) bool {
+	return e.Status >= 500 && errors.Is(r.Context().Err(), context.Canceled)
 }
 
 type faultBody struct {
