@@ -40,6 +40,7 @@ test: vet
 bench:
 	TAGS='$(TAGS)' BENCHTIME='$(BENCHTIME)' scripts/bench.sh
 	scripts/bench-introspect.sh
+	scripts/bench-scale.sh
 
 fuzz:
 	scripts/fuzz.sh

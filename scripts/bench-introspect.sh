@@ -5,7 +5,9 @@
 # handler's requests per second, with p99 < 2 ms at half that rate.
 #
 # Env: DURATION (default 10s per run), WORKERS (default 32), TOKENS (default
-# 1000000). Prints the figures; exits non-zero only when something breaks.
+# 1000000), OLD_REV (a git revision: its build runs beside this one in the
+# same interleaved rounds, so a change is compared with what came before).
+# Prints the figures; exits non-zero only when something breaks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +28,11 @@ trap cleanup EXIT
 
 go build -o "$work/gatehouse" ./cmd/gatehouse
 go build -o "$work/gatehouse-load" ./cmd/gatehouse-load
+if [ -n "${OLD_REV:-}" ]; then
+	git worktree add -q --detach "$work/old" "$OLD_REV"
+	(cd "$work/old" && go build -o "$work/gatehouse-old" ./cmd/gatehouse)
+	git worktree remove --force "$work/old"
+fi
 
 base=$(scripts/postgres-up.sh | tail -n1 | cut -d= -f2-)
 db="gatehouse_bench"
@@ -58,6 +65,18 @@ for _ in $(seq 1 100); do
 done
 [ -n "$addr" ] || { cat "$work/gatehouse.log" >&2; exit 1; }
 gh="http://$addr"
+old=""
+if [ -n "${OLD_REV:-}" ]; then
+	"${server_cpu[@]}" "$work/gatehouse-old" serve --config "$work/gatehouse.yaml" 2>"$work/old.log" &
+	pids+=($!)
+	for _ in $(seq 1 100); do
+		oaddr=$(grep -o '"msg":"serving","addr":"[^"]*"' "$work/old.log" | sed 's/.*"addr":"//; s/"//') || true
+		[ -n "$oaddr" ] && break
+		sleep 0.1
+	done
+	[ -n "$oaddr" ] || { cat "$work/old.log" >&2; exit 1; }
+	old="http://$oaddr"
+fi
 
 token() { curl -sf -u "$1" -X POST "$gh/auth/v1/tokens" | sed 's/.*"token":"\([0-9a-f]*\)".*/\1/'; }
 svc=$(token svc:svc-password)
@@ -83,7 +102,9 @@ drive "$bare" -duration 2s >/dev/null
 drive "$gh" -duration 2s >/dev/null
 : >"$work/max.jsonl"
 for r in $(seq 1 "$ROUNDS"); do
-	echo "{\"round\": $r, \"bare\": $(drive "$bare"), \"gatehouse\": $(drive "$gh")}" >>"$work/max.jsonl"
+	extra=""
+	[ -n "$old" ] && extra=", \"old\": $(drive "$old")"
+	echo "{\"round\": $r, \"bare\": $(drive "$bare"), \"gatehouse\": $(drive "$gh")$extra}" >>"$work/max.jsonl"
 done
 rate=$(python3 -c 'import json,sys,statistics; print(statistics.median(json.loads(l)["gatehouse"]["rps"] for l in open(sys.argv[1]))/2)' "$work/max.jsonl")
 : >"$work/half.jsonl"
@@ -106,6 +127,12 @@ p99 = statistics.median(r["gatehouse"]["p99_ms"] for r in half)
 bare_p99 = statistics.median(r["bare"]["p99_ms"] for r in half)
 rate = half[0]["gatehouse"]["target_rate"]
 print(f"gatehouse/bare throughput, median of rounds: {ratio:.0%} (goal >= 70%): {'met' if ratio >= 0.7 else 'MISSED'}")
+if all("old" in r for r in maxr):
+    for r in maxr:
+        print(f"round {r['round']} max       old      : {r['old']['rps']:9.0f} rps  p50 {r['old']['p50_ms']:.2f} ms  p99 {r['old']['p99_ms']:.2f} ms  errors {r['old']['errors']}")
+    old_ratio = statistics.median(r["old"]["rps"] / r["bare"]["rps"] for r in maxr)
+    change = statistics.median(r["gatehouse"]["rps"] / r["old"]["rps"] for r in maxr)
+    print(f"old build/bare: {old_ratio:.0%}; this build/old build, median of rounds: {change:.2f}x (a regression over 5% is a defect): {'ok' if change >= 0.95 else 'REGRESSED'}")
 print(f"p99 at half rate ({rate:.0f} rps), median of rounds: {p99:.2f} ms, bare {bare_p99:.2f} ms (goal < 2 ms): {'met' if p99 < 2 else 'MISSED'}")
 errs = sum(r[w]["errors"] for r in maxr + half for w in ("bare", "gatehouse"))
 print(f"errors: {errs}")
