@@ -28,6 +28,10 @@ type Principal struct {
 	// ExpiresAt is zero for API keys, which never expire.
 	ExpiresAt time.Time
 	Metadata  map[string]any
+	// Backend names the backend that checked the user's password (for a
+	// token, as recorded in its metadata when it was issued); empty for
+	// API keys.
+	Backend string
 }
 
 // Check validates one credential, through the validation cache. It
@@ -61,7 +65,17 @@ func keyPrincipal(k store.APIKey, loc authn.Location) Principal {
 
 func tokenPrincipal(t store.Token, loc authn.Location) Principal {
 	return Principal{User: t.User, Groups: t.Groups, Kind: authn.KindToken, Location: loc,
-		TokenHash: t.Hash, IssuedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Metadata: t.Metadata}
+		TokenHash: t.Hash, IssuedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Metadata: t.Metadata,
+		Backend: metaString(t.Metadata, MetaBackend)}
+}
+
+// MetaBackend is the token metadata key naming the backend that
+// authenticated the token's user.
+const MetaBackend = "backend"
+
+func metaString(m map[string]any, key string) string {
+	v, _ := m[key].(string)
+	return v
 }
 
 // notFoundAs replaces store.ErrNotFound with e and keeps other errors.
