@@ -60,7 +60,7 @@ func openBackends(reg *backend.Registry, cfg config.Config, log *slog.Logger) (b
 	links := make([]chain.Link, 0, len(specs))
 	names := make([]string, 0, len(specs))
 	for _, s := range specs {
-		b, err := reg.Open(s.Name, s.Kwargs, log)
+		b, err := openOne(reg, s, len(specs) > 1, log)
 		if err != nil {
 			closeLinks(links, log)
 			return backends{}, err
@@ -83,6 +83,16 @@ func openBackends(reg *backend.Registry, cfg config.Config, log *slog.Logger) (b
 	}
 	out.backend = c
 	return out, nil
+}
+
+// openOne builds one backend; in a chain its errors name it, alone they
+// are the factory's own, as before chains.
+func openOne(reg *backend.Registry, s config.BackendSpec, named bool, log *slog.Logger) (backend.Backend, error) {
+	f, ok := reg.Lookup(s.Name)
+	if named || !ok {
+		return reg.Open(s.Name, s.Kwargs, log)
+	}
+	return f(s.Kwargs, log)
 }
 
 func closeLinks(links []chain.Link, log *slog.Logger) {
