@@ -53,14 +53,18 @@ func loadConfig(cmd *cobra.Command, checkBackend bool) (config.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	reg := newRegistry()
+	reg := newRegistry(nil)
 	var problems []*config.FieldError
 	if verr := (*config.ValidationError)(nil); errors.As(cfg.Validate(reg.Names()), &verr) {
 		problems = verr.Problems
 	}
 	if checkBackend && !slices.ContainsFunc(problems, func(p *config.FieldError) bool { return strings.HasPrefix(p.Key, "auth.backend") }) {
 		if err := tryBackend(reg, cfg); err != nil {
-			problems = append(problems, &config.FieldError{Key: "auth.backend_kwargs", Source: cfg.Source("auth.backend_kwargs"), Err: err})
+			key := "auth.backend_kwargs"
+			if len(cfg.Auth.Backends) > 0 {
+				key = "auth.backends"
+			}
+			problems = append(problems, &config.FieldError{Key: key, Source: cfg.Source(key), Err: err})
 			slices.SortStableFunc(problems, func(a, b *config.FieldError) int { return strings.Compare(a.Key, b.Key) })
 		}
 	}
@@ -70,15 +74,14 @@ func loadConfig(cmd *cobra.Command, checkBackend bool) (config.Config, error) {
 	return cfg, nil
 }
 
-// tryBackend builds the configured backend, without logging, to check its
-// settings, and closes it.
+// tryBackend builds the configured backends, without logging, to check
+// their settings, and closes them.
 func tryBackend(reg *backend.Registry, cfg config.Config) error {
-	factory, _ := reg.Lookup(cfg.Auth.Backend) // Validate checked the name
-	b, err := factory(cfg.Auth.BackendKwargs, nil)
+	bs, err := openBackends(reg, cfg, nil) // Validate checked the names
 	if err != nil {
 		return err
 	}
-	if c, ok := b.(io.Closer); ok {
+	if c, ok := bs.backend.(io.Closer); ok {
 		_ = c.Close()
 	}
 	return nil
@@ -146,20 +149,21 @@ func tuneGC(limitMiB int) {
 // the listening address once the service accepts connections.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- net.Addr) error {
 	tuneGC(cfg.Auth.MemoryLimitMiB)
-	if err := firstRun(cfg, os.Stderr); err != nil {
-		return err
-	}
-	b, err := newRegistry().Open(cfg.Auth.Backend, cfg.Auth.BackendKwargs, log)
-	if err != nil {
-		return err
-	}
-	defer closeBackend(b, log)
 	st, err := openStore(ctx, cfg.Database.URL)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	api := httpapi.NewServer(apiConfig(cfg, st, b, log))
+	if err := firstRun(ctx, cfg, st, os.Stderr); err != nil {
+		return err
+	}
+	bs, err := openBackends(newRegistry(st), cfg, log)
+	if err != nil {
+		return err
+	}
+	b := bs.backend
+	defer closeBackend(b, log)
+	api := httpapi.NewServer(apiConfig(cfg, st, bs, log))
 	srv, certs, err := newHTTPServer(cfg, api, log)
 	if err != nil {
 		return err
@@ -171,7 +175,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var background sync.WaitGroup
 	background.Go(func() { api.Run(bg) })
-	background.Go(func() { warnIfNotReady(bg, cfg.Auth.Backend, b, log) })
+	background.Go(func() { warnIfNotReady(bg, bs.name, b, log) })
 	defer func() { stopBackground(); background.Wait() }()
 	hupCtx, stopHUP := context.WithCancel(ctx)
 	defer stopHUP()
@@ -206,12 +210,12 @@ func openStore(ctx context.Context, url string) (store.Store, error) {
 	return st, nil
 }
 
-func apiConfig(cfg config.Config, st store.Store, b backend.Backend, log *slog.Logger) httpapi.Config {
+func apiConfig(cfg config.Config, st store.Store, bs backends, log *slog.Logger) httpapi.Config {
 	trusted, _ := cfg.Auth.TrustedProxies()        // checked by Validate
 	metricsAllowed, _ := cfg.Auth.MetricsAllowed() // checked by Validate
 	return httpapi.Config{
 		Mode:           cfg.Auth.Mode,
-		BackendName:    cfg.Auth.Backend,
+		BackendName:    bs.name,
 		TrustedProxies: trusted,
 		MetricsAllowed: metricsAllowed,
 		GroupHeader:    cfg.Auth.GroupHeader,
@@ -227,7 +231,8 @@ func apiConfig(cfg config.Config, st store.Store, b backend.Backend, log *slog.L
 			ScanWindow:      time.Duration(cfg.Throttle.ScanWindow) * time.Second,
 		},
 		Store:             st,
-		Backend:           b,
+		Backend:           bs.backend,
+		Local:             localHasher(bs),
 		Logger:            log,
 		TokenTTL:          time.Duration(cfg.Auth.TokenTTL) * time.Second,
 		ServiceTokenTTL:   time.Duration(cfg.Auth.ServiceTokenTTL) * time.Second,

@@ -15,12 +15,18 @@ const (
 	auditKeyDisabled  = "apikey_disabled"
 	auditKeyDeleted   = "apikey_deleted"
 	auditUserRemoved  = "user_removed"
+	auditUserCreated  = "user_created"
+	auditUserUpdated  = "user_updated"
+	auditUserDeleted  = "user_deleted"
+	auditPassword     = "password_changed"
+	auditUnlock       = "throttle_cleared"
 
 	outcomeSuccess     = "success"
 	outcomeInvalid     = "invalid"
 	outcomeUnavailable = "unavailable"
 	outcomeAbandoned   = "abandoned"
 	outcomeThrottled   = "throttled"
+	outcomeMustChange  = "password_change_required"
 )
 
 // audit writes one security event as one JSON line, tagged "log":"audit",

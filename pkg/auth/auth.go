@@ -15,6 +15,9 @@ import (
 type Config struct {
 	Store   store.Store
 	Backend backend.Backend
+	// Local, when set, is the local backend's hasher: the user routes
+	// and password changes work only with it.
+	Local Hasher
 	// BackendName labels login metrics and audit events (e.g. flat_file).
 	BackendName string
 	// Logger gets the audit lines and the background work's warnings.

@@ -47,3 +47,13 @@ func (c *basicCache) get(user, password string) (backend.Identity, bool) {
 func (c *basicCache) put(user, password string, id backend.Identity) {
 	c.entries.Add(c.mac(user, password), id)
 }
+
+// forget drops every remembered login of user: the password changed, or
+// the user was removed or disabled.
+func (c *basicCache) forget(user string) {
+	for _, k := range c.entries.Keys() {
+		if id, ok := c.entries.Peek(k); ok && id.Username == user {
+			c.entries.Remove(k)
+		}
+	}
+}

@@ -317,7 +317,8 @@ var _ store.NotifyHandler = (*credCache)(nil)
 
 func (e *entry) tokenPrincipal(hash string) Principal {
 	return Principal{User: e.user, Groups: e.groups, Kind: authn.KindToken, TokenHash: hash,
-		IssuedAt: time.UnixMicro(e.created).UTC(), ExpiresAt: time.UnixMicro(e.expires).UTC(), Metadata: e.metadata}
+		IssuedAt: time.UnixMicro(e.created).UTC(), ExpiresAt: time.UnixMicro(e.expires).UTC(), Metadata: e.metadata,
+		Backend: metaString(e.metadata, MetaBackend)}
 }
 
 func (e *entry) keyPrincipal(hash string) Principal {

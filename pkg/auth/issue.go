@@ -46,6 +46,12 @@ func (s *Service) Issue(ctx context.Context, id backend.Identity, req TokenReque
 	} else if req.User != "" && !s.IsService(issuer) {
 		return Issued{}, errNotService
 	}
+	// Which link of a chain authenticated the user is kept with the
+	// token; with one backend there is nothing to tell, and the token's
+	// metadata stays {} as st2 clients know it.
+	if id.Backend != "" && id.Backend != s.cfg.BackendName {
+		metadata[MetaBackend] = id.Backend
+	}
 	service := s.IsService(id.Username)
 	ttl, err := s.tokenTTL(req.TTL, service)
 	if err != nil {
@@ -62,7 +68,8 @@ func (s *Service) Issue(ctx context.Context, id backend.Identity, req TokenReque
 
 func (s *Service) auditIssued(ctx context.Context, t store.Token, issuer string) {
 	attrs := []slog.Attr{slog.String("token_id", t.ID), slog.String("expiry", t.ExpiresAt.Format(TimeLayout)),
-		slog.Bool("service", t.Service), slog.String("issued_by", issuer)}
+		slog.Bool("service", t.Service), slog.String("issued_by", issuer),
+		slog.String("backend", metaString(t.Metadata, MetaBackend))}
 	if by, ok := t.Metadata["impersonated_by"].(string); ok {
 		attrs = append(attrs, slog.String("impersonated_by", by))
 	}

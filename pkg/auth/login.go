@@ -20,8 +20,41 @@ import (
 // ErrLoginLocked, the same everywhere), every failure is counted and every
 // answer is audited and counted in the metrics. A wrong password and an
 // unknown user are both EINVALIDCREDS.
+//
+// A user whose password must be changed (Identity.MustChangePassword) is
+// refused with ErrPasswordChangeRequired after a right password: only
+// LoginForPasswordChange lets them in.
 func (s *Service) Login(ctx context.Context, user, password string) (backend.Identity, error) {
-	return s.checkPassword(ctx, user, password, false)
+	return s.checkPassword(ctx, user, password, loginOptions{})
+}
+
+// LoginForPasswordChange is Login for POST /auth/v1/password: the same
+// throttle, check and audit, but a user who must change the password is
+// let in, since this is how they do it.
+func (s *Service) LoginForPasswordChange(ctx context.Context, user, password string) (Principal, error) {
+	id, err := s.checkPassword(ctx, user, password, loginOptions{allowMustChange: true})
+	if err != nil {
+		return Principal{}, err
+	}
+	return passwordPrincipal(id), nil
+}
+
+// passwordPrincipal is the caller who sent a right password.
+func passwordPrincipal(id backend.Identity) Principal {
+	return Principal{User: id.Username, Groups: id.Groups, Kind: KindPassword, Location: authn.InHeader,
+		Backend: id.Backend}
+}
+
+// ErrPasswordChangeRequired refuses a right password of a user who must
+// change it before anything else (EFORBIDDEN).
+var ErrPasswordChangeRequired error = &Error{Code: EFORBIDDEN, Message: "Password change required."}
+
+// loginOptions are what differs between the ways in.
+type loginOptions struct {
+	// cacheable remembers a success for Config.BasicCacheTTL.
+	cacheable bool
+	// allowMustChange lets a user who must change the password in.
+	allowMustChange bool
 }
 
 // LoginCaller is Login for the caller of a route other than POST
@@ -30,11 +63,11 @@ func (s *Service) Login(ctx context.Context, user, password string) (backend.Ide
 // introspect with a password does not pay a hash per call; the throttle
 // is still checked first.
 func (s *Service) LoginCaller(ctx context.Context, user, password string) (Principal, error) {
-	id, err := s.checkPassword(ctx, user, password, true)
+	id, err := s.checkPassword(ctx, user, password, loginOptions{cacheable: true})
 	if err != nil {
 		return Principal{}, err
 	}
-	return Principal{User: id.Username, Groups: id.Groups, Kind: KindPassword, Location: authn.InHeader}, nil
+	return passwordPrincipal(id), nil
 }
 
 // LoginProxy logs in the user a trusted front proxy vouches for (auth.mode
@@ -48,14 +81,16 @@ func (s *Service) LoginProxy(ctx context.Context, user string) (backend.Identity
 	return s.loginSucceeded(ctx, ModeProxy, backend.Identity{Username: user}), nil
 }
 
-func (s *Service) checkPassword(ctx context.Context, user, password string, cacheable bool) (backend.Identity, error) {
+// checkPassword is Login's body: reserve against the throttle, ask the
+// backend, count, audit.
+func (s *Service) checkPassword(ctx context.Context, user, password string, opt loginOptions) (backend.Identity, error) {
 	name := s.cfg.BackendName
 	counters := s.loginCounters(ctx, user)
 	res, err := s.reserveLogin(ctx, counters)
 	if err != nil {
 		return s.loginFailed(ctx, name, user, err)
 	}
-	if user != "" && cacheable {
+	if user != "" && opt.cacheable {
 		if id, hit := s.basic.get(user, password); hit {
 			res.end(attemptEnded)
 			return id, nil
@@ -76,10 +111,18 @@ func (s *Service) checkPassword(ctx context.Context, user, password string, cach
 	if err != nil {
 		return s.loginFailed(ctx, name, user, err)
 	}
-	if cacheable {
+	if who.Backend == "" {
+		who.Backend = name
+	}
+	if who.MustChangePassword && !opt.allowMustChange {
+		s.audit(ctx, auditLogin, outcomeMustChange, who.Username, slog.String("backend", who.Backend),
+			slog.String("route", route(ctx)))
+		return backend.Identity{}, ErrPasswordChangeRequired
+	}
+	if opt.cacheable {
 		s.basic.put(user, password, who)
 	}
-	return s.loginSucceeded(ctx, name, who), nil
+	return s.loginSucceeded(ctx, who.Backend, who), nil
 }
 
 // askBackend checks the password. Credentials that could not be read are

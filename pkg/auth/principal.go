@@ -28,6 +28,10 @@ type Principal struct {
 	// ExpiresAt is zero for API keys, which never expire.
 	ExpiresAt time.Time
 	Metadata  map[string]any
+	// Backend names the backend that checked the user's password (for a
+	// token, as recorded in its metadata when it was issued); empty for
+	// API keys.
+	Backend string
 }
 
 // Check validates one credential, through the validation cache. It
@@ -53,7 +57,19 @@ func (s *Service) Check(ctx context.Context, cred authn.Credential) (Principal, 
 		return Principal{}, ErrExpired
 	}
 	p.Location = cred.Location
+	if p.Backend == "" {
+		p.Backend = s.cfg.BackendName // one backend: its tokens do not repeat its name
+	}
 	return p, nil
+}
+
+// MetaBackend is the token metadata key naming the backend that
+// authenticated the token's user.
+const MetaBackend = "backend"
+
+func metaString(m map[string]any, key string) string {
+	v, _ := m[key].(string)
+	return v
 }
 
 // notFoundAs replaces store.ErrNotFound with e and keeps other errors.

@@ -44,6 +44,24 @@ func throttleKey(kind, subject string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// hexHash is the first 32 hex digits of the SHA-256 of s.
+func hexHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
+}
+
+// userAddrPrefix starts the keys of every per-address counter of the
+// account name (as the backend folds it): "lu:" and a hash of the name,
+// so that an unlock can clear all of them at once (ClearFailuresPrefix)
+// without the database holding names or addresses.
+func userAddrPrefix(name string) string { return "lu:" + hexHash(name) + ":" }
+
+// userAddrKey is the counter of one account's failures from one address.
+func userAddrKey(name, addr string) string { return userAddrPrefix(name) + hexHash(addr) }
+
+// userKey is the counter of one account's failures from all addresses.
+func userKey(name string) string { return "la:" + hexHash(name) }
+
 // throttleAddr is the part of a client address that is counted: the whole
 // IPv4 address, or the /64 of an IPv6 one (a host usually owns a whole /64
 // and could otherwise take a fresh counter per address).
@@ -72,17 +90,17 @@ func (s *Service) loginCounters(ctx context.Context, user string) []loginCounter
 	th := s.cfg.Throttle
 	addr := throttleAddr(clientAddr(ctx))
 	var out []loginCounter
-	add := func(kind, subject string, limit int) {
+	add := func(key string, limit int) {
 		if limit > 0 {
-			out = append(out, loginCounter{key: throttleKey(kind, subject), limit: limit})
+			out = append(out, loginCounter{key: key, limit: limit})
 		}
 	}
 	if user != "" {
 		name := backend.FoldName(s.cfg.Backend, user)
-		add("login-user-addr", name+"\x00"+addr, th.LoginFailures)
-		add("login-user", name, th.AccountFailures)
+		add(userAddrKey(name, addr), th.LoginFailures)
+		add(userKey(name), th.AccountFailures)
 	}
-	add("login-addr", addr, th.AddressFailures)
+	add(throttleKey("login-addr", addr), th.AddressFailures)
 	return out
 }
 
@@ -111,10 +129,23 @@ func (s *Service) clearLoginFailures(ctx context.Context, user string) error {
 		return nil
 	}
 	name := backend.FoldName(s.cfg.Backend, user)
-	key := throttleKey("login-user-addr", name+"\x00"+throttleAddr(clientAddr(ctx)))
+	key := userAddrKey(name, throttleAddr(clientAddr(ctx)))
 	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	return s.cfg.Store.ClearFailures(ctx, key)
+}
+
+// clearAccountFailures forgets every failure of an account, from every
+// address and in all: an admin unlocked it, or its password was set. The
+// address counters stay (a sprayer is not forgiven).
+func (s *Service) clearAccountFailures(ctx context.Context, user string) error {
+	name := backend.FoldName(s.cfg.Backend, user)
+	ctx, cancel := s.storeCtx(ctx)
+	defer cancel()
+	if err := s.cfg.Store.ClearFailuresPrefix(ctx, userAddrPrefix(name)); err != nil {
+		return err
+	}
+	return s.cfg.Store.ClearFailures(ctx, userKey(name))
 }
 
 // scanGuard remembers, per caller, until when it is refused for asking

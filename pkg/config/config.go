@@ -62,6 +62,32 @@ type Config struct {
 	loadProblems []*FieldError
 }
 
+// BackendSpec is one entry of auth.backends: a registered backend name and
+// the options handed to its factory (as backend_kwargs would be).
+type BackendSpec struct {
+	Name   string         `mapstructure:"name" json:"name"`
+	Kwargs map[string]any `mapstructure:"kwargs" json:"kwargs"`
+}
+
+// Chain returns the backends to build, in order: auth.backends when set,
+// else a chain of one, auth.backend with auth.backend_kwargs.
+func (a Auth) Chain() []BackendSpec {
+	if len(a.Backends) > 0 {
+		return a.Backends
+	}
+	return []BackendSpec{{Name: a.Backend, Kwargs: a.BackendKwargs}}
+}
+
+// HasBackend reports whether the chain holds a backend named name.
+func (a Auth) HasBackend(name string) bool {
+	for _, s := range a.Chain() {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // Auth mirrors st2's [auth] section plus Gatehouse's own keys.
 type Auth struct {
 	Host string `mapstructure:"host"` // listen address, default 127.0.0.1
@@ -76,6 +102,18 @@ type Auth struct {
 	// sets it and Backend is flat_file it defaults to
 	// {file_path: data/htpasswd}.
 	BackendKwargs map[string]any `mapstructure:"backend_kwargs"`
+	// Backends, when set, is an ordered chain of backends asked in turn
+	// (a name belongs to the first that knows it) and replaces Backend and
+	// BackendKwargs. A YAML list of {name, kwargs}, or the same as a JSON
+	// string (INI, GATEHOUSE_AUTH_BACKENDS):
+	//
+	//	backends:
+	//	  - {name: ldap, kwargs: {url: ldaps://ldap.example.org}}
+	//	  - {name: flat_file, kwargs: {file_path: /etc/gatehouse/breakglass}}
+	Backends []BackendSpec `mapstructure:"backends"`
+	// BreakGlassUsers are the names that later backends of Backends may
+	// still serve while an earlier one cannot be reached.
+	BreakGlassUsers []string `mapstructure:"break_glass_users"`
 
 	TokenTTL        int    `mapstructure:"token_ttl"`         // seconds; default and max, default 86400
 	ServiceTokenTTL int    `mapstructure:"service_token_ttl"` // seconds, default 86400

@@ -37,7 +37,7 @@ func (l *loader) decode() Config {
 	cfg := Default()
 	rv := reflect.ValueOf(&cfg).Elem()
 	for _, key := range knownKeys() {
-		if key == backendKwargsKey {
+		if key == backendKwargsKey || key == backendsKey {
 			continue
 		}
 		raw := l.v.Get(key)
@@ -56,13 +56,21 @@ func (l *loader) decode() Config {
 		l.fail(backendKwargsKey, l.origins[backendKwargsKey], err)
 	}
 	cfg.Auth.BackendKwargs = kwargs
+	specs, err := parseBackends(l.v.Get(backendsKey))
+	if err != nil {
+		l.fail(backendsKey, l.origins[backendsKey], err)
+	}
+	cfg.Auth.Backends = specs
 	if kwargs == nil && cfg.Auth.Backend == Default().Auth.Backend {
 		cfg.Auth.BackendKwargs = defaultBackendKwargs()
 	}
 	return cfg
 }
 
-const backendKwargsKey = "auth.backend_kwargs"
+const (
+	backendKwargsKey = "auth.backend_kwargs"
+	backendsKey      = "auth.backends"
+)
 
 // units names what an integer key counts, for messages.
 var units = map[string]string{

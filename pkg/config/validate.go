@@ -81,6 +81,8 @@ func (p *problems) addErr(key string, err error) {
 //     and url are st2's and ignored),
 //   - auth.backend not in knownBackends (the names the backend registry
 //     holds; a nil or empty knownBackends skips this check),
+//   - auth.backends entries with an unknown name, a name listed twice, or
+//     pam anywhere but last; a blank auth.break_glass_users entry,
 //   - auth.mode other than standalone or proxy (st2's message),
 //   - auth.token_ttl or auth.service_token_ttl below 1, auth.port (0 picks a free port) outside
 //     1..65535, an empty auth.host, an auth.api_url that is not an absolute
@@ -154,6 +156,7 @@ func (a Auth) validate(p *problems, knownBackends []string) {
 		known := slices.Sorted(slices.Values(knownBackends))
 		p.add("auth.backend", "unknown backend %q (known: %s)", a.Backend, strings.Join(known, ", "))
 	}
+	a.validateChain(p, knownBackends)
 	if a.TokenTTL < 1 {
 		p.add("auth.token_ttl", "must be at least 1 second, got %d", a.TokenTTL)
 	}

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
+	"github.com/gatehouse-auth/gatehouse/pkg/backend/chain"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend/htpasswd"
+	"github.com/gatehouse-auth/gatehouse/pkg/backend/local"
 	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 	"github.com/gatehouse-auth/gatehouse/pkg/store/postgres/pgtest"
@@ -47,7 +49,13 @@ type harness struct {
 	wrapStore   func(store.Store) store.Store
 	wrapBackend func(backend.Backend) backend.Backend
 	stopRun     func()
+	// local chains a local backend (over the store) before the htpasswd
+	// file, as "local" then "flat_file", and enables the user routes.
+	local bool
 }
+
+// withLocal configures a local backend in front of the htpasswd file.
+func withLocal(h *harness) { h.local = true }
 
 // clock is a settable time source.
 type clock struct {
@@ -115,6 +123,9 @@ func (h *harness) start() {
 	}
 	h.store = st
 	h.cfg.Store, h.cfg.Backend = st, b
+	if h.local {
+		h.cfg.Backend, h.cfg.Local = h.localChain(st, b)
+	}
 	if h.wrapStore != nil {
 		h.cfg.Store = h.wrapStore(st)
 	}
@@ -288,4 +299,20 @@ func (r response) json0(t *testing.T) map[string]any {
 // shape, {"error": …, "error_description": …}.
 func isRFCEndpoint(path string) bool {
 	return path == "/auth/v1/introspect" || path == "/auth/v1/revoke"
+}
+
+// localChain puts a local backend over st (cheap argon2id) before the
+// htpasswd backend b.
+func (h *harness) localChain(st store.Store, b backend.Backend) (backend.Backend, httpapi.Hasher) {
+	cfg := local.DefaultConfig()
+	cfg.Params = local.Params{Memory: 64, Iterations: 1, Parallelism: 1}
+	lb, err := local.New(cfg, st, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	c, err := chain.New([]chain.Link{{Name: "local", Backend: lb}, {Name: "flat_file", Backend: b}}, nil, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c, lb
 }

@@ -18,6 +18,9 @@ type introspection struct {
 	Iat       int64          `json:"iat"`
 	Groups    []string       `json:"groups"`
 	Metadata  map[string]any `json:"metadata"`
+	// Backend names the backend that authenticated the token's user;
+	// absent for API keys and impersonated tokens.
+	Backend string `json:"backend,omitempty"`
 }
 
 // inactive is the one answer for anything unknown, expired, revoked,
@@ -52,7 +55,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 
 func introspectionOf(p auth.Principal) introspection {
 	out := introspection{Active: true, Username: p.User, Sub: p.User, TokenType: auth.HintAccessToken,
-		Iat: p.IssuedAt.Unix(), Groups: p.Groups, Metadata: p.Metadata}
+		Iat: p.IssuedAt.Unix(), Groups: p.Groups, Metadata: p.Metadata, Backend: p.Backend}
 	if p.Kind == authn.KindAPIKey {
 		out.TokenType = auth.HintAPIKey
 	} else {

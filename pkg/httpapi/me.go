@@ -33,7 +33,10 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	if metadata == nil {
 		metadata = map[string]any{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"username": p.User, "groups": groups, "authentication": auth,
-		"metadata": metadata})
+	out := map[string]any{"username": p.User, "groups": groups, "authentication": auth, "metadata": metadata}
+	if p.Backend != "" {
+		out["backend"] = p.Backend
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

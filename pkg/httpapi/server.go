@@ -30,6 +30,9 @@ type Config struct {
 	Store   store.Store
 	Backend backend.Backend
 	Logger  *slog.Logger
+	// Local is the local backend's hasher when one is configured; without
+	// it the /auth/v1/users routes answer 404 and password changes 400.
+	Local Hasher
 
 	// TokenTTL is the default and maximum lifetime of a user's token.
 	TokenTTL time.Duration
@@ -94,13 +97,16 @@ type Config struct {
 	AllowedHosts []string
 }
 
+// Hasher hashes local users' new passwords; see auth.Hasher.
+type Hasher = auth.Hasher
+
 // Throttle limits failed attempts; see auth.Throttle.
 type Throttle = auth.Throttle
 
 // authConfig is the domain's part of c.
 func (c Config) authConfig() auth.Config {
 	return auth.Config{
-		Store: c.Store, Backend: c.Backend, BackendName: c.BackendName, Logger: c.Logger,
+		Store: c.Store, Backend: c.Backend, Local: c.Local, BackendName: c.BackendName, Logger: c.Logger,
 		TokenTTL: c.TokenTTL, ServiceTokenTTL: c.ServiceTokenTTL,
 		AdminUsers: c.AdminUsers, ServiceUsers: c.ServiceUsers, ImpersonateAdmins: c.ImpersonateAdmins,
 		Throttle: c.Throttle, CacheSize: c.CacheSize, CacheBytes: c.CacheBytes, CacheMaxAge: c.CacheMaxAge, BasicCacheTTL: c.BasicCacheTTL,
@@ -184,6 +190,13 @@ func (s *Server) routes() chi.Router {
 	r.Delete("/auth/v1/tokens/current", s.handle(s.logout))
 	r.Delete("/auth/v1/users/{user}/tokens", s.handle(s.revokeUserTokens))
 	r.Get("/auth/v1/me", s.handle(s.me))
+	r.Get("/auth/v1/users", s.handle(s.listUsers))
+	r.Post("/auth/v1/users", s.handle(s.createUser))
+	r.Get("/auth/v1/users/{user}", s.handle(s.getUser))
+	r.Put("/auth/v1/users/{user}", s.handle(s.updateUser))
+	r.Delete("/auth/v1/users/{user}", s.handle(s.deleteUser))
+	r.Post("/auth/v1/password", s.handle(s.changePassword))
+	r.Delete("/auth/v1/throttle/users/{user}", s.handle(s.unlockUser))
 	r.Method("GET", "/metrics", s.metricsGuard(s.metrics.handler()))
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))

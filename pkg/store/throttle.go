@@ -24,6 +24,10 @@ type ThrottleStore interface {
 	RecordFailures(ctx context.Context, keys []string, at, since time.Time) (map[string]FailureCount, error)
 	// ClearFailures forgets every failure of the keys.
 	ClearFailures(ctx context.Context, keys ...string) error
+	// ClearFailuresPrefix forgets every failure of every key that starts
+	// with prefix (all of one account's per-address counters). An empty
+	// prefix clears nothing.
+	ClearFailuresPrefix(ctx context.Context, prefix string) error
 	// PurgeFailures deletes at most limit failures recorded before before
 	// and returns how many it deleted.
 	PurgeFailures(ctx context.Context, before time.Time, limit int) (int, error)

@@ -34,3 +34,7 @@ func CheckPolicy(name, password string) error {
 	}
 	return nil
 }
+
+// CheckPolicy is the package's CheckPolicy, so that callers holding the
+// backend (the user API) need not import this package.
+func (b *Backend) CheckPolicy(name, password string) error { return CheckPolicy(name, password) }

@@ -62,6 +62,17 @@ func (s *Store) ClearFailures(ctx context.Context, keys ...string) error {
 	return translate("clear failures", err)
 }
 
+// ClearFailuresPrefix forgets every failure of the keys starting with
+// prefix. starts_with rather than LIKE, so no character of prefix is
+// special.
+func (s *Store) ClearFailuresPrefix(ctx context.Context, prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `DELETE FROM throttle_failures WHERE starts_with(key, $1)`, prefix)
+	return translate("clear failures by prefix", err)
+}
+
 // PurgeFailures deletes at most limit failures recorded before before.
 func (s *Store) PurgeFailures(ctx context.Context, before time.Time, limit int) (int, error) {
 	if limit <= 0 {

@@ -77,6 +77,18 @@ func (s *Store) ClearFailures(ctx context.Context, keys ...string) error {
 	})
 }
 
+// ClearFailuresPrefix forgets every failure of the keys starting with
+// prefix. substr rather than LIKE, so no character of prefix is special.
+func (s *Store) ClearFailuresPrefix(ctx context.Context, prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	return s.write(ctx, "clear failures by prefix", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM throttle_failures WHERE substr(key, 1, ?) = ?`, len(prefix), prefix)
+		return err
+	})
+}
+
 // PurgeFailures deletes at most limit failures recorded before before.
 func (s *Store) PurgeFailures(ctx context.Context, before time.Time, limit int) (int, error) {
 	if limit <= 0 {

@@ -40,6 +40,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Ping", testPing},
 		{"ThrottleCounts", testThrottleCounts},
 		{"ThrottleClearAndPurge", testThrottleClearAndPurge},
+		{"ThrottleClearPrefix", testThrottleClearPrefix},
 		{"CancelledContext", testCancelledContext},
 		{"NoSecretsStored", testNoSecretsStored},
 	}

@@ -69,3 +69,26 @@ func testThrottleClearAndPurge(t *testing.T, s store.Store) {
 		t.Fatalf("after purge: %+v", got)
 	}
 }
+
+// testThrottleClearPrefix clears every key of one prefix, and only those:
+// a prefix with LIKE's wildcards matches them literally.
+func testThrottleClearPrefix(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	keys := []string{"lu:aa:1", "lu:aa:2", "lu:ab:1", "lu:a%:1", "la:aa"}
+	_, err := s.RecordFailures(ctx, keys, t0, t0)
+	must(t, "RecordFailures", err)
+	must(t, "ClearFailuresPrefix", s.ClearFailuresPrefix(ctx, "lu:aa:"))
+	must(t, "ClearFailuresPrefix", s.ClearFailuresPrefix(ctx, ""))
+	must(t, "ClearFailuresPrefix", s.ClearFailuresPrefix(ctx, "lu:_b"))
+	got, err := s.CountFailures(ctx, keys, t0)
+	must(t, "CountFailures", err)
+	for _, k := range keys {
+		want := 1
+		if k == "lu:aa:1" || k == "lu:aa:2" {
+			want = 0
+		}
+		if got[k].N != want {
+			t.Errorf("after clearing lu:aa: %s has %d failures, want %d", k, got[k].N, want)
+		}
+	}
+}
