@@ -47,9 +47,12 @@ const (
 )
 
 // maxInflightWait bounds how long an attempt waits for in-flight attempts
-// on its counters before it is answered 503: a burst of good logins gets
-// through, and a backend outage does not stack waits on its timeout.
-const maxInflightWait = time.Second
+// on its counters before it is answered 503: long enough for a burst of
+// logins on a loaded machine (bcrypt at cost 10 on two busy cores) to get
+// its real answer. A backend outage does not stack waits on its timeout:
+// once an attempt finds it down, the waiters are answered at once
+// (recentOutage).
+const maxInflightWait = 5 * time.Second
 
 // recentOutage is how long after an attempt found the backend down the
 // attempts held up behind in-flight ones are answered 503 at once.
