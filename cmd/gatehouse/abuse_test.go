@@ -379,3 +379,46 @@ func TestLDAPLockoutSpellings(t *testing.T) {
 		t.Error("another LDAP user is locked too")
 	}
 }
+
+// TestLockoutHasAWayOut (issue 17, item 1): a locked account is unlocked
+// by an admin with `gatehouse user unlock`, and by setting its password
+// with `gatehouse htpasswd set`; the CLI says how long to wait meanwhile.
+func TestLockoutHasAWayOut(t *testing.T) {
+	p := abuseServer(t, "", "")
+	lock := func(user string) {
+		t.Helper()
+		for range 10 {
+			postToken(t, p.URL, user, "wrong")
+		}
+		if code, _ := postToken(t, p.URL, user, abuseUsers[user]); code != http.StatusTooManyRequests {
+			t.Fatalf("%s not locked: %d", user, code)
+		}
+	}
+	lock("carol")
+	u := newCLIUser(t, p.URL)
+	if r := u.run("", nil, "login", "carol", "-p", abuseUsers["carol"]); r.code == 0 || !strings.Contains(r.stderr, "too many failed attempts; try again in ") {
+		t.Errorf("the CLI's answer for a locked account: exit %d, %q", r.code, r.stderr)
+	}
+	u.ok("", "login", "admin", "-p", abuseUsers["admin"])
+	u.ok("", "user", "unlock", "carol")
+	if code, body := postToken(t, p.URL, "carol", abuseUsers["carol"]); code != http.StatusCreated {
+		t.Fatalf("carol after the admin's unlock: %d %v", code, body)
+	}
+	if !strings.Contains(p.Stderr(), `"event":"throttle_cleared"`) {
+		t.Errorf("no audit line for the unlock:\n%s", p.Stderr())
+	}
+
+	lock("dave")
+	htpasswdCLI(t, filepath.Join(p.cmd.Dir, "htpasswd"), "dave-new-password\n", "set", "dave")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, _ := postToken(t, p.URL, "dave", "dave-new-password")
+		if code == http.StatusCreated {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dave still %d 10 s after his password was set", code)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

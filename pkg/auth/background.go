@@ -17,7 +17,8 @@ const purgeBatch = 500
 // Run does the Service's background work until ctx is done: it listens for
 // revocations made by other replicas (when the store is shared), cuts off
 // users who left the backend (when it can tell, see
-// backend.RemovalReporter) and purges expired tokens in small batches.
+// backend.RemovalReporter), lifts the lockout of users whose password was
+// set outside Gatehouse (backend.PasswordChangeReporter) and purges expired tokens in small batches.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if n, ok := s.cfg.Store.(store.Notifier); ok {
@@ -25,6 +26,9 @@ func (s *Service) Run(ctx context.Context) {
 	}
 	if rr, ok := s.cfg.Backend.(backend.RemovalReporter); ok {
 		wg.Go(func() { s.removalLoop(ctx, rr) })
+	}
+	if pc, ok := s.cfg.Backend.(backend.PasswordChangeReporter); ok {
+		wg.Go(func() { s.passwordChangeLoop(ctx, pc) })
 	}
 	s.purgeLoop(ctx)
 	wg.Wait()

@@ -105,3 +105,27 @@ func (s *Service) cutRemovedUser(ctx context.Context, user string) error {
 		slog.Int("tokens_revoked", n), slog.Any("apikeys_disabled", ids))
 	return nil
 }
+
+// passwordChangeLoop asks pc every RemovalInterval whose password was set
+// outside Gatehouse, and forgets their failed logins: setting a new
+// password lifts a lockout (issue 17).
+func (s *Service) passwordChangeLoop(ctx context.Context, pc backend.PasswordChangeReporter) {
+	interval := s.cfg.RemovalInterval
+	if interval <= 0 {
+		interval = DefaultRemovalInterval
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			changed, err := pc.PasswordsChanged(ctx)
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("checking for changed passwords", slog.String("error", err.Error()))
+			}
+			s.clearPasswordSet(ctx, changed)
+		}
+	}
+}

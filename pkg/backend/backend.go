@@ -59,6 +59,17 @@ type RemovalReporter interface {
 	Removed(ctx context.Context) ([]string, error)
 }
 
+// PasswordChangeReporter is implemented by backends that keep their own
+// list of users with their password hashes (flat_file): they can tell
+// when a user's password was set outside Gatehouse (`gatehouse htpasswd
+// set`, Apache's htpasswd). The server then forgets that user's failed
+// logins, so setting a new password also lifts a lockout.
+type PasswordChangeReporter interface {
+	// PasswordsChanged looks at the user list now and returns the names
+	// whose password entry changed since the last call, each once.
+	PasswordsChanged(ctx context.Context) ([]string, error)
+}
+
 var (
 	// ErrInvalidCredentials means the user name and password were refused.
 	ErrInvalidCredentials = errors.New("invalid credentials")

@@ -219,6 +219,26 @@ func (c *Chain) Removed(ctx context.Context) ([]string, error) {
 	return slices.Compact(names), backend.OneLine(errors.Join(errs...))
 }
 
+// PasswordsChanged merges the reports of the links that are
+// backend.PasswordChangeReporters.
+func (c *Chain) PasswordsChanged(ctx context.Context) ([]string, error) {
+	var names []string
+	var errs []error
+	for _, l := range c.links {
+		pc, ok := l.Backend.(backend.PasswordChangeReporter)
+		if !ok {
+			continue
+		}
+		changed, err := pc.PasswordsChanged(ctx)
+		names = append(names, changed...)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("chain: backend %q: %w", l.Name, err))
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names), backend.OneLine(errors.Join(errs...))
+}
+
 // Close closes every link that is an io.Closer and returns their errors.
 func (c *Chain) Close() error {
 	var errs []error

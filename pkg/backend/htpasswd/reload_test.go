@@ -182,3 +182,30 @@ func rewriteWithPadding(path string, i int) error {
 	}
 	return writeAtomic(path, []byte(content), 0o600)
 }
+
+// TestPasswordsChanged: a user whose hash changes in the file is reported
+// once; users left alone, and added ones, are not.
+func TestPasswordsChanged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "htpasswd")
+	for _, u := range []string{"alice", "bob"} {
+		if err := SetUser(path, u, u+"-password", 4); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := openReloading(t, path, 0)
+	if got, err := b.PasswordsChanged(t.Context()); err != nil || len(got) != 0 {
+		t.Fatalf("at start: %v, %v", got, err)
+	}
+	if err := SetUser(path, "alice", "new-password", 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetUser(path, "carol", "carol-password", 4); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.PasswordsChanged(t.Context()); err != nil || len(got) != 1 || got[0] != "alice" {
+		t.Fatalf("after alice's change: %v, %v; want [alice]", got, err)
+	}
+	if got, _ := b.PasswordsChanged(t.Context()); len(got) != 0 {
+		t.Errorf("reported twice: %v", got)
+	}
+}

@@ -18,6 +18,7 @@ type removals struct {
 	last    *table                   // the last table loaded; nil before the first
 	missing map[string]time.Duration // name → when it was first seen missing
 	removed []string                 // confirmed and not yet reported
+	changed []string                 // names whose hash changed, not yet reported
 }
 
 // observe compares t, what the file holds now (nil if it cannot be read),
@@ -31,9 +32,13 @@ func (r *removals) observe(t *table, now, settle time.Duration) {
 		return
 	}
 	if r.last != nil && r.last != t {
-		for name := range r.last.users {
-			if _, kept := t.users[name]; !kept {
+		for name, old := range r.last.users {
+			h, kept := t.users[name]
+			switch {
+			case !kept:
 				r.markMissing(name, now)
+			case h.value != old.value:
+				r.changed = append(r.changed, name)
 			}
 		}
 	}
@@ -74,5 +79,20 @@ func (b *Backend) Removed(ctx context.Context) ([]string, error) {
 	b.look()
 	out := b.removals.removed
 	b.removals.removed = nil
+	return out, nil
+}
+
+// PasswordsChanged implements backend.PasswordChangeReporter: it looks at
+// the file now and returns the names whose hash changed since the last
+// call, each once. Changes made while no process was watching are not seen.
+func (b *Backend) PasswordsChanged(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("htpasswd: %w", err)
+	}
+	b.reloadMu.Lock()
+	defer b.reloadMu.Unlock()
+	b.look()
+	out := b.removals.changed
+	b.removals.changed = nil
 	return out, nil
 }
