@@ -35,10 +35,11 @@ func (s *Service) Run(ctx context.Context) {
 }
 
 func (s *Service) purgeLoop(ctx context.Context) {
-	interval := s.cfg.PurgeInterval
-	if interval <= 0 {
-		interval = DefaultPurgeInterval
-	}
+	every(ctx, cmpOrDefault(s.cfg.PurgeInterval, DefaultPurgeInterval), func() { s.purgeExpired(ctx) })
+}
+
+// every calls fn every interval until ctx is done.
+func every(ctx context.Context, interval time.Duration, fn func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -46,9 +47,17 @@ func (s *Service) purgeLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.purgeExpired(ctx)
+			fn()
 		}
 	}
+}
+
+// cmpOrDefault is d, or def when d is not positive.
+func cmpOrDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
 // purgeExpired deletes expired tokens batch by batch until none are left.

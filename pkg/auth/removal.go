@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
@@ -51,21 +50,10 @@ func (s *Service) disableUserKeys(ctx context.Context, user string) ([]store.API
 // and cuts each one off. A user whose credentials could not be cut off
 // (the database failed) is tried again on the next round.
 func (s *Service) removalLoop(ctx context.Context, rr backend.RemovalReporter) {
-	interval := s.cfg.RemovalInterval
-	if interval <= 0 {
-		interval = DefaultRemovalInterval
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
 	var pending []string
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			pending = s.checkRemovals(ctx, rr, pending)
-		}
-	}
+	every(ctx, cmpOrDefault(s.cfg.RemovalInterval, DefaultRemovalInterval), func() {
+		pending = s.checkRemovals(ctx, rr, pending)
+	})
 }
 
 // checkRemovals adds the newly removed users to pending, cuts each one
@@ -110,22 +98,11 @@ func (s *Service) cutRemovedUser(ctx context.Context, user string) error {
 // outside Gatehouse, and forgets their failed logins: setting a new
 // password lifts a lockout (issue 17).
 func (s *Service) passwordChangeLoop(ctx context.Context, pc backend.PasswordChangeReporter) {
-	interval := s.cfg.RemovalInterval
-	if interval <= 0 {
-		interval = DefaultRemovalInterval
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			changed, err := pc.PasswordsChanged(ctx)
-			if err != nil && ctx.Err() == nil {
-				s.log.Warn("checking for changed passwords", slog.String("error", err.Error()))
-			}
-			s.clearPasswordSet(ctx, changed)
+	every(ctx, cmpOrDefault(s.cfg.RemovalInterval, DefaultRemovalInterval), func() {
+		changed, err := pc.PasswordsChanged(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("checking for changed passwords", slog.String("error", err.Error()))
 		}
-	}
+		s.clearPasswordSet(ctx, changed)
+	})
 }

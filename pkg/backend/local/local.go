@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
+	"github.com/gatehouse-auth/gatehouse/pkg/backend/internal/slots"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
@@ -72,7 +73,7 @@ func (cfg Config) validate() error {
 type Backend struct {
 	users  store.UserStore
 	params Params
-	slots  *slots
+	slots  *slots.Slots
 	dummy  stored // a hash at params of a random password, for unknown users
 	log    *slog.Logger
 }
@@ -115,7 +116,7 @@ func New(cfg Config, users store.UserStore, log *slog.Logger) (*Backend, error) 
 	b := &Backend{
 		users:  users,
 		params: cfg.Params,
-		slots:  newSlots(cfg.MaxConcurrent, time.Duration(cfg.QueueTimeout*float64(time.Second))),
+		slots:  slots.New(cfg.MaxConcurrent, time.Duration(cfg.QueueTimeout*float64(time.Second)), "local"),
 		dummy:  parseStored(dummy),
 		log:    log.With("backend", Name),
 	}
@@ -131,9 +132,9 @@ func New(cfg Config, users store.UserStore, log *slog.Logger) (*Backend, error) 
 // changes). It returns backend.ErrBusy or ErrUnavailable (wrapped) when
 // no slot is free in time, and does not apply CheckPolicy.
 func (b *Backend) Hash(ctx context.Context, password string) (string, error) {
-	if err := b.slots.acquire(ctx); err != nil {
+	if err := b.slots.Acquire(ctx); err != nil {
 		return "", err
 	}
-	defer b.slots.release()
+	defer b.slots.Release()
 	return HashPassword(password, b.params)
 }

@@ -57,10 +57,10 @@ const spendPassword = "gatehouse-spend"
 // costs, in a hashing slot. It returns at once if no slot is free in time
 // or ctx is done.
 func (b *Backend) Spend(ctx context.Context) {
-	if b.slots.acquire(ctx) != nil {
+	if b.slots.Acquire(ctx) != nil {
 		return
 	}
-	defer b.slots.release()
+	defer b.slots.Release()
 	b.dummy.verify(spendPassword)
 }
 
@@ -84,10 +84,10 @@ func (b *Backend) lookup(ctx context.Context, name string) (store.User, bool, er
 // else against the dummy. When the password is right and the hash
 // outdated, it also returns the new hash, made in the same slot.
 func (b *Backend) check(ctx context.Context, u store.User, found bool, password string) (backend.Verdict, string, error) {
-	if err := b.slots.acquire(ctx); err != nil {
+	if err := b.slots.Acquire(ctx); err != nil {
 		return backend.Refused, "", err
 	}
-	defer b.slots.release()
+	defer b.slots.Release()
 	if !found {
 		b.dummy.verify(password)
 		return backend.Unknown, "", nil

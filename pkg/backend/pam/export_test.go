@@ -3,7 +3,7 @@
 package pam
 
 // InFlight reports how many PAM transactions hold a slot.
-func (b *Backend) InFlight() int { return b.slots.inUse() }
+func (b *Backend) InFlight() int { return b.slots.InUse() }
 
 // SetGeteuid replaces os.Geteuid for check_for_root until the returned
 // function is called.

@@ -15,6 +15,7 @@ import (
 	"github.com/msteinert/pam/v2"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
+	"github.com/gatehouse-auth/gatehouse/pkg/backend/internal/slots"
 )
 
 // maxPasswordBytes is PAM_MAX_RESP_SIZE: pam_unix refuses longer passwords
@@ -34,7 +35,7 @@ type Backend struct {
 	service string
 	confDir string
 	log     *slog.Logger
-	slots   *slots
+	slots   *slots.Slots
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -72,7 +73,7 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 		service: cfg.Service,
 		confDir: cfg.ConfDir,
 		log:     log.With("backend", Name, "service", cfg.Service),
-		slots:   newSlots(cfg.MaxConcurrent, cfg.QueueTimeout),
+		slots:   slots.New(cfg.MaxConcurrent, cfg.QueueTimeout, "pam"),
 	}
 	if err := b.checkServiceFile(); err != nil {
 		return nil, err
@@ -122,12 +123,12 @@ func (b *Backend) Authenticate(ctx context.Context, username, password string) (
 	if err := ctx.Err(); err != nil {
 		return backend.Identity{}, fmt.Errorf("pam: %w: %w", backend.ErrUnavailable, err)
 	}
-	if err := b.slots.acquire(ctx); err != nil {
+	if err := b.slots.Acquire(ctx); err != nil {
 		return backend.Identity{}, err
 	}
 	done := make(chan result, 1)
 	go func() {
-		defer b.slots.release()
+		defer b.slots.Release()
 		done <- b.transact(username, password)
 	}()
 	select {

@@ -1,4 +1,4 @@
-package pam
+package slots
 
 import (
 	"context"
@@ -10,57 +10,57 @@ import (
 )
 
 func TestSlotsBusyAfterWait(t *testing.T) {
-	s := newSlots(2, 30*time.Millisecond)
+	s := New(2, 30*time.Millisecond, "test")
 	for range 2 {
-		if err := s.acquire(t.Context()); err != nil {
+		if err := s.Acquire(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	start := time.Now()
-	err := s.acquire(t.Context())
+	err := s.Acquire(t.Context())
 	if !errors.Is(err, backend.ErrBusy) {
 		t.Fatalf("third acquire = %v, want ErrBusy", err)
 	}
 	if d := time.Since(start); d < 30*time.Millisecond || d > time.Second {
 		t.Errorf("ErrBusy after %s, want about 30ms", d)
 	}
-	if s.inUse() != 2 {
-		t.Errorf("inUse = %d, want 2", s.inUse())
+	if s.InUse() != 2 {
+		t.Errorf("inUse = %d, want 2", s.InUse())
 	}
 }
 
 func TestSlotsNoWait(t *testing.T) {
-	s := newSlots(1, 0)
-	if err := s.acquire(t.Context()); err != nil {
+	s := New(1, 0, "test")
+	if err := s.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.acquire(t.Context()); !errors.Is(err, backend.ErrBusy) {
+	if err := s.Acquire(t.Context()); !errors.Is(err, backend.ErrBusy) {
 		t.Fatalf("acquire = %v, want ErrBusy at once", err)
 	}
 }
 
 func TestSlotsReleaseWakesWaiter(t *testing.T) {
-	s := newSlots(1, 5*time.Second)
-	if err := s.acquire(t.Context()); err != nil {
+	s := New(1, 5*time.Second, "test")
+	if err := s.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	time.AfterFunc(20*time.Millisecond, s.release)
-	if err := s.acquire(t.Context()); err != nil {
+	time.AfterFunc(20*time.Millisecond, s.Release)
+	if err := s.Acquire(t.Context()); err != nil {
 		t.Fatalf("acquire after release = %v", err)
 	}
 }
 
 func TestSlotsContextWhileWaiting(t *testing.T) {
-	s := newSlots(1, time.Minute)
-	if err := s.acquire(t.Context()); err != nil {
+	s := New(1, time.Minute, "test")
+	if err := s.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err := s.acquire(ctx)
-	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, backend.ErrBusy) {
-		t.Fatalf("acquire = %v, want DeadlineExceeded", err)
+	err := s.Acquire(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, backend.ErrUnavailable) || errors.Is(err, backend.ErrBusy) {
+		t.Fatalf("acquire = %v, want ErrUnavailable with DeadlineExceeded", err)
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("returned after %s", d)
