@@ -56,26 +56,24 @@ psql "$url" -qc "INSERT INTO tokens (id, token_hash, username, created_at, expir
   SELECT lpad(to_hex(g), 24, '0'), encode(sha256(('seed' || g)::text::bytea), 'hex'), 'user' || (g % 1000), now(), now() + interval '1 day'
   FROM generate_series(1, $TOKENS) g" -qc "ANALYZE tokens" >/dev/null
 
-"${server_cpu[@]}" "$work/gatehouse" serve --config "$work/gatehouse.yaml" 2>"$work/gatehouse.log" &
-pids+=($!)
-for _ in $(seq 1 100); do
-	addr=$(grep -o '"msg":"serving","addr":"[^"]*"' "$work/gatehouse.log" | sed 's/.*"addr":"//; s/"//') || true
-	[ -n "$addr" ] && break
-	sleep 0.1
-done
-[ -n "$addr" ] || { cat "$work/gatehouse.log" >&2; exit 1; }
-gh="http://$addr"
-old=""
-if [ -n "${OLD_REV:-}" ]; then
-	"${server_cpu[@]}" "$work/gatehouse-old" serve --config "$work/gatehouse.yaml" 2>"$work/old.log" &
+# serve BINARY NAME starts a Gatehouse build and sets the variable NAME
+# to its URL.
+serve() {
+	"${server_cpu[@]}" "$1" serve --config "$work/gatehouse.yaml" >/dev/null 2>"$work/$2.log" &
 	pids+=($!)
+	local addr=""
 	for _ in $(seq 1 100); do
-		oaddr=$(grep -o '"msg":"serving","addr":"[^"]*"' "$work/old.log" | sed 's/.*"addr":"//; s/"//') || true
-		[ -n "$oaddr" ] && break
+		addr=$(grep -o '"msg":"serving","addr":"[^"]*"' "$work/$2.log" | sed 's/.*"addr":"//; s/"//') || true
+		[ -n "$addr" ] && break
 		sleep 0.1
 	done
-	[ -n "$oaddr" ] || { cat "$work/old.log" >&2; exit 1; }
-	old="http://$oaddr"
+	[ -n "$addr" ] || { cat "$work/$2.log" >&2; exit 1; }
+	printf -v "$2" '%s' "http://$addr"
+}
+serve "$work/gatehouse" gh
+old=""
+if [ -n "${OLD_REV:-}" ]; then
+	serve "$work/gatehouse-old" old
 fi
 
 token() { curl -sf -u "$1" -X POST "$gh/auth/v1/tokens" | sed 's/.*"token":"\([0-9a-f]*\)".*/\1/'; }
