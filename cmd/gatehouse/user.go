@@ -37,7 +37,7 @@ func newUserCommand() *cobra.Command {
 	for _, c := range []*cobra.Command{add, list, get, setPassword, enable, disable} {
 		addOutputFlags(c)
 	}
-	cmd.AddCommand(add, list, get, setPassword, enable, disable, del, unlock)
+	cmd.AddCommand(add, list, get, setPassword, enable, disable, del, unlock, newUserImportCommand())
 	return cmd
 }
 
