@@ -121,7 +121,7 @@ func (s *session) useDefaultUser() error {
 func (s *session) loginWithSettings(cache client.Cache) error {
 	tok, err := s.Login(s.cmd.Context(), s.settings.user, s.settings.password, 0)
 	if err != nil {
-		return loginFailed(err)
+		return loginFailed(s.cmd, s.settings.user, err)
 	}
 	t := client.NewCachedToken(tok, s.URL())
 	t.User = s.settings.user
@@ -163,7 +163,18 @@ func (s *session) loginHint(user string) string {
 // loginCommandLine is "gatehouse login USER", with --url when the URL came
 // from the flag (GATEHOUSE_URL would be set for the login too).
 func loginCommandLine(cmd *cobra.Command, user string) string {
-	line := "gatehouse login " + shellQuote(user)
+	return userCommandLine(cmd, "login", user)
+}
+
+// passwdCommandLine is "gatehouse passwd USER", with --url likewise.
+func passwdCommandLine(cmd *cobra.Command, user string) string {
+	return userCommandLine(cmd, "passwd", user)
+}
+
+// userCommandLine is "gatehouse SUB USER", with --url when the URL came
+// from the flag.
+func userCommandLine(cmd *cobra.Command, sub, user string) string {
+	line := "gatehouse " + sub + " " + shellQuote(user)
 	if u, _ := cmd.Flags().GetString("url"); u != "" {
 		line += " --url " + shellQuote(u)
 	}
@@ -195,9 +206,17 @@ type explained struct {
 func (e *explained) Error() string { return e.msg }
 func (e *explained) Unwrap() error { return e.err }
 
-// loginFailed says why the server refused a login: a lockout with the
-// wait the server asked for, or its faultstring.
-func loginFailed(err error) error {
+// passwordChangeRequired is the server's faultstring for a right
+// password of a user who must change it (auth.ErrPasswordChangeRequired).
+const passwordChangeRequired = "Password change required."
+
+// loginFailed says why the server refused user's login: a lockout with
+// the wait the server asked for, a password to change first with the
+// command that does it, or the server's faultstring.
+func loginFailed(cmd *cobra.Command, user string, err error) error {
+	if client.StatusOf(err) == http.StatusForbidden && err.Error() == passwordChangeRequired {
+		return &explained{msg: "login failed: password change required; run: " + passwdCommandLine(cmd, user), err: err}
+	}
 	if client.StatusOf(err) == http.StatusTooManyRequests {
 		wait := "later"
 		if d := client.RetryAfterOf(err); d > 0 {

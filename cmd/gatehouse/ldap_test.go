@@ -20,27 +20,7 @@ import (
 // kwargs (nil deletes).
 func ldapST2Conf(t *testing.T, dir string, s *ldaptest.Server, extra map[string]any) string {
 	t.Helper()
-	kw := map[string]any{
-		"bind_dn":         ldaptest.ServiceDN,
-		"bind_password":   ldaptest.ServicePassword,
-		"base_ou":         ldaptest.PeopleDN,
-		"base_ou_group":   ldaptest.GroupsDN,
-		"group_dns":       []string{ldaptest.OpsDN},
-		"group_dns_check": "and",
-		"host":            s.Host,
-		"port":            s.TLSPort,
-		"use_ssl":         true,
-		"cacert":          s.CACert,
-		"network_timeout": 2,
-	}
-	for k, v := range extra {
-		if v == nil {
-			delete(kw, k)
-		} else {
-			kw[k] = v
-		}
-	}
-	js, err := json.Marshal(kw)
+	js, err := json.Marshal(ldapKwargs(s, extra))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +43,32 @@ token_ttl = 3600
 database_url = sqlite:%s
 `, js, filepath.Join(dir, "gatehouse.db")))
 	return conf
+}
+
+// ldapKwargs are the ldap backend's kwargs for s (over TLS, members of
+// ops only, a 2 s network timeout), with extra merged in (nil deletes).
+func ldapKwargs(s *ldaptest.Server, extra map[string]any) map[string]any {
+	kw := map[string]any{
+		"bind_dn":         ldaptest.ServiceDN,
+		"bind_password":   ldaptest.ServicePassword,
+		"base_ou":         ldaptest.PeopleDN,
+		"base_ou_group":   ldaptest.GroupsDN,
+		"group_dns":       []string{ldaptest.OpsDN},
+		"group_dns_check": "and",
+		"host":            s.Host,
+		"port":            s.TLSPort,
+		"use_ssl":         true,
+		"cacert":          s.CACert,
+		"network_timeout": 2,
+	}
+	for k, v := range extra {
+		if v == nil {
+			delete(kw, k)
+		} else {
+			kw[k] = v
+		}
+	}
+	return kw
 }
 
 // TestLDAPOverHTTP logs in through HTTP with the ldap backend configured

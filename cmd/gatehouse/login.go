@@ -98,7 +98,7 @@ func runLogin(cmd *cobra.Command, args []string) error {
 func login(cmd *cobra.Command, st settings, c *client.Client, cache client.Cache, user, password string, ttl int) error {
 	tok, err := c.Login(cmd.Context(), user, password, ttl)
 	if err != nil {
-		return loginFailed(err)
+		return loginFailed(cmd, user, err)
 	}
 	cached := client.NewCachedToken(tok, c.URL())
 	cached.User = user // the name the cache is looked up by

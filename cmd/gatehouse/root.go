@@ -25,7 +25,7 @@ func newRootCommand() *cobra.Command {
 	root.SetVersionTemplate(versionLine() + "\n")
 	root.PersistentFlags().StringP("config", "c", "", "configuration file (YAML, or an st2-style INI such as /etc/st2/st2.conf)")
 	root.AddCommand(newServeCommand(), newMigrateCommand(), newHtpasswdCommand(), newVersionCommand(),
-		newLoginCommand(), newLogoutCommand(), newAPIKeyCommand(), newUserCommand(), newWhoamiCommand(), newTokenCommand())
+		newLoginCommand(), newLogoutCommand(), newAPIKeyCommand(), newUserCommand(), newPasswdCommand(), newWhoamiCommand(), newTokenCommand())
 	return root
 }
 

@@ -26,6 +26,7 @@ func newUserCommand() *cobra.Command {
 	get := &cobra.Command{Use: "get NAME", Short: "Show a local user", Args: nameArg,
 		RunE: userAction(func(s *session, name string) (any, error) { return s.GetUser(s.cmd.Context(), name) })}
 	setPassword := &cobra.Command{Use: "set-password NAME", Short: "Set a user's password (prompted, or from stdin)", Args: nameArg, RunE: userSetPassword}
+	setPassword.Flags().Bool("must-change-password", false, "make the user change it at the next login (gatehouse passwd)")
 	enable := &cobra.Command{Use: "enable NAME", Short: "Enable a local user", Args: nameArg, RunE: userSetActive(true)}
 	disable := &cobra.Command{Use: "disable NAME", Short: "Disable a local user: their tokens and API keys stop working at once",
 		Args: nameArg, RunE: userSetActive(false)}
@@ -36,7 +37,7 @@ func newUserCommand() *cobra.Command {
 	for _, c := range []*cobra.Command{add, list, get, setPassword, enable, disable} {
 		addOutputFlags(c)
 	}
-	cmd.AddCommand(add, list, get, setPassword, enable, disable, del, unlock)
+	cmd.AddCommand(add, list, get, setPassword, enable, disable, del, unlock, newUserImportCommand())
 	return cmd
 }
 
@@ -75,7 +76,11 @@ func userSetPassword(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.UpdateUser(cmd.Context(), args[0], client.UserChange{Password: &pw})
+	ch := client.UserChange{Password: &pw}
+	if must, _ := cmd.Flags().GetBool("must-change-password"); must {
+		ch.MustChangePassword = &must
+	}
+	u, err := s.UpdateUser(cmd.Context(), args[0], ch)
 	return printUser(s, u, err)
 }
 
