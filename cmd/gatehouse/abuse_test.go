@@ -122,6 +122,24 @@ func auditCount(t *testing.T, p *process, event, outcome, route string) int {
 	return n
 }
 
+// settledAuditCount is auditCount once the log has caught up: an audit
+// line is written before its answer, but the test reads the log through a
+// pipe, so the last lines may arrive just after the answer does. It waits
+// (at most 2 s) until the count stops changing.
+func settledAuditCount(t *testing.T, p *process, event, outcome, route string) int {
+	t.Helper()
+	n := auditCount(t, p, event, outcome, route)
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		m := auditCount(t, p, event, outcome, route)
+		if m == n {
+			return n
+		}
+		n = m
+	}
+	return n
+}
+
 const lockedBody = `{"faultstring":"Too many failed attempts. Try again later."}`
 
 // TestBasicOnEveryRouteSharesTheLockout (issue 10, item 1): HTTP Basic on
@@ -138,7 +156,7 @@ func TestBasicOnEveryRouteSharesTheLockout(t *testing.T) {
 			t.Fatalf("revoke guess %d: %d %s", i+1, r.code, r.body)
 		}
 	}
-	if n := auditCount(t, p, "login", "invalid", "/auth/v1/revoke"); n != 10 {
+	if n := settledAuditCount(t, p, "login", "invalid", "/auth/v1/revoke"); n != 10 {
 		t.Errorf("10 wrong passwords on revoke left %d audit lines", n)
 	}
 	if r := send(t, p.URL, basicRoutes[2], "dave", abuseUsers["dave"], ""); r.code != http.StatusTooManyRequests {
@@ -150,7 +168,7 @@ func TestBasicOnEveryRouteSharesTheLockout(t *testing.T) {
 	for range 10 {
 		send(t, p.URL, basicRoutes[0], "carol", "wrong", "")
 	}
-	checks := auditCount(t, p, "login", "invalid", "") + auditCount(t, p, "login", "success", "")
+	checks := settledAuditCount(t, p, "login", "invalid", "") + settledAuditCount(t, p, "login", "success", "")
 	for _, rt := range basicRoutes {
 		r := send(t, p.URL, rt, "carol", abuseUsers["carol"], "")
 		if r.code != http.StatusTooManyRequests || r.body != lockedBody || r.header.Get("Retry-After") == "" {
@@ -158,10 +176,10 @@ func TestBasicOnEveryRouteSharesTheLockout(t *testing.T) {
 				rt.method, rt.path, r.code, r.body, r.header.Get("Retry-After"))
 		}
 	}
-	if n := auditCount(t, p, "login", "invalid", "") + auditCount(t, p, "login", "success", ""); n != checks {
+	if n := settledAuditCount(t, p, "login", "invalid", "") + settledAuditCount(t, p, "login", "success", ""); n != checks {
 		t.Errorf("429s cost %d password checks", n-checks)
 	}
-	if n := auditCount(t, p, "login", "throttled", ""); n < len(basicRoutes)+1 {
+	if n := settledAuditCount(t, p, "login", "throttled", ""); n < len(basicRoutes)+1 {
 		t.Errorf("%d throttled audit lines, want at least %d", n, len(basicRoutes)+1)
 	}
 	// Someone else's right password works on every route.
@@ -181,7 +199,7 @@ func TestParallelGuessesCostAtMostTheLimit(t *testing.T) {
 	p := abuseServer(t, "", "")
 	for i, n := range []int{40, 100} {
 		user := []string{"carol", "dave"}[i]
-		before := auditCount(t, p, "login", "invalid", "")
+		before := settledAuditCount(t, p, "login", "invalid", "")
 		codes := map[int]int{}
 		var mu sync.Mutex
 		var wg sync.WaitGroup
@@ -194,7 +212,7 @@ func TestParallelGuessesCostAtMostTheLimit(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		checks := auditCount(t, p, "login", "invalid", "") - before
+		checks := settledAuditCount(t, p, "login", "invalid", "") - before
 		t.Logf("%d parallel wrong passwords for %s: %d password checks, answers %v", n, user, checks, codes)
 		if checks > 10 || codes[http.StatusUnauthorized] > 10 {
 			t.Errorf("%d parallel wrong passwords cost %d password checks (%v); the limit is 10", n, checks, codes)
