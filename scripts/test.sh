@@ -14,9 +14,9 @@ setup_parts
 # StackStorm's own JavaScript client, for the end-to-end check.
 npm ci --prefix scripts/st2client --no-audit --no-fund --loglevel=error >/dev/null
 
-# Timing bars are measured on a quiet machine: the enumeration test times
-# logins against each other, so it runs alone, after everything else and
+# Timing bars are measured on a quiet machine: the enumeration tests time
+# logins against each other, so they run alone, after everything else and
 # without the race detector's slowdown.
-timing='^TestEnumerationResistance$'
+timing='^TestEnumerationResistance'
 go test -race -tags "${TAGS:-}" -count=1 -timeout 20m -skip "$timing" ./...
 go test -tags "${TAGS:-}" -count=1 -run "$timing" -v ./pkg/httpapi/ | grep -E '^(=== RUN|--- |\s+throttle_test|ok|FAIL|PASS)'
