@@ -253,15 +253,7 @@ func newLogoutCommand() *cobra.Command {
 }
 
 func runLogout(cmd *cobra.Command, args []string) error {
-	st, err := loadSettings(cmd)
-	if err != nil {
-		return err
-	}
-	c, err := st.newClient()
-	if err != nil {
-		return err
-	}
-	cache, err := openCache()
+	_, c, cache, err := openClientAndCache(cmd)
 	if err != nil {
 		return err
 	}

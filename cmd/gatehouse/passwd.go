@@ -53,15 +53,7 @@ type passwdCredential struct {
 }
 
 func runPasswd(cmd *cobra.Command, args []string) error {
-	st, err := loadSettings(cmd)
-	if err != nil {
-		return err
-	}
-	c, err := st.newClient()
-	if err != nil {
-		return err
-	}
-	cache, err := openCache()
+	st, c, cache, err := openClientAndCache(cmd)
 	if err != nil {
 		return err
 	}

@@ -185,6 +185,21 @@ var iniLineRe = regexp.MustCompile(`^ini line \d+`)
 
 // openCache is the token cache, with any cache of the first layout (one
 // server for all) moved into the per-server one.
+// openClientAndCache is where logout and passwd start: the settings, a
+// client for the server they name, and the token cache.
+func openClientAndCache(cmd *cobra.Command) (settings, *client.Client, client.Cache, error) {
+	st, err := loadSettings(cmd)
+	if err != nil {
+		return st, nil, client.Cache{}, err
+	}
+	c, err := st.newClient()
+	if err != nil {
+		return st, nil, client.Cache{}, err
+	}
+	cache, err := openCache()
+	return st, c, cache, err
+}
+
 func openCache() (client.Cache, error) {
 	c, err := client.DefaultCache()
 	if err != nil {
