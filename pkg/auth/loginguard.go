@@ -92,6 +92,11 @@ func (g *loginGuard) shard(key string) *uint64 {
 func (g *loginGuard) epoch(counters []loginCounter) uint64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return g.epochLocked(counters)
+}
+
+// epochLocked is epoch with g.mu held.
+func (g *loginGuard) epochLocked(counters []loginCounter) uint64 {
 	var sum uint64
 	for _, c := range counters {
 		sum += *g.shard(c.key)
@@ -148,11 +153,7 @@ func (s *Service) reserveLogin(ctx context.Context, counters []loginCounter) (*r
 func (g *loginGuard) tryReserve(counters []loginCounter, counts map[string]store.FailureCount, epoch uint64, s *Service, window time.Duration) (*reservation, <-chan struct{}, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	var sum uint64
-	for _, c := range counters {
-		sum += *g.shard(c.key)
-	}
-	if sum != epoch {
+	if g.epochLocked(counters) != epoch {
 		return nil, nil, nil // a failure was recorded meanwhile: count again
 	}
 	for _, c := range counters {
