@@ -26,10 +26,10 @@ type Backend struct {
 }
 
 var (
-	_ backend.Backend       = (*Backend)(nil)
-	_ backend.Negotiator    = (*Backend)(nil)
-	_ backend.ReadyChecker  = (*Backend)(nil)
-	_ backend.NameFolder    = (*Backend)(nil)
+	_ backend.Backend      = (*Backend)(nil)
+	_ backend.Negotiator   = (*Backend)(nil)
+	_ backend.ReadyChecker = (*Backend)(nil)
+	_ backend.NameFolder   = (*Backend)(nil)
 )
 
 // Factory builds the backend from backend_kwargs.
