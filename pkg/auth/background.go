@@ -80,6 +80,24 @@ func (s *Service) purgeExpired(ctx context.Context) {
 		s.log.Info("purged expired tokens", slog.Int("count", total))
 	}
 	s.purgeFailures(ctx)
+	s.purgeAuthenticators(ctx)
+}
+
+// purgeAuthenticators deletes the Kerberos replay records whose window
+// has passed.
+func (s *Service) purgeAuthenticators(ctx context.Context) {
+	for ctx.Err() == nil {
+		bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		n, err := s.cfg.Store.PurgeAuthenticators(bctx, s.now(), purgeBatch)
+		cancel()
+		if err != nil {
+			s.log.Warn("purging Kerberos replay records", slog.String("error", err.Error()))
+			return
+		}
+		if n < purgeBatch {
+			return
+		}
+	}
 }
 
 // purgeFailures deletes throttle counts older than the longest window.

@@ -43,6 +43,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ThrottleClearPrefix", testThrottleClearPrefix},
 		{"CancelledContext", testCancelledContext},
 		{"NoSecretsStored", testNoSecretsStored},
+		{"KerberosReplay", testReplay},
+		{"KerberosReplayConcurrent", testReplayConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
