@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend/chain"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend/htpasswd"
+	"github.com/gatehouse-auth/gatehouse/pkg/backend/kerberos"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend/ldap"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend/local"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend/pam"
@@ -38,6 +39,7 @@ func newRegistry(users store.UserStore) *backend.Registry {
 	reg.Register(ldap.Name, ldap.Factory)
 	reg.Register(local.Name, local.Factory(users))
 	reg.Register(pam.Name, pam.Factory)
+	reg.Register(kerberos.Name, kerberos.Factory)
 	return reg
 }
 
@@ -50,6 +52,9 @@ type backends struct {
 	name string
 	// local is the local backend when the chain has one, else nil.
 	local *local.Backend
+	// negotiator is the first backend that accepts Kerberos tickets
+	// (kerberos), else nil.
+	negotiator backend.Negotiator
 }
 
 // openBackends builds the configured backends in order; more than one
@@ -67,6 +72,9 @@ func openBackends(reg *backend.Registry, cfg config.Config, log *slog.Logger) (b
 		}
 		if l, ok := b.(*local.Backend); ok {
 			out.local = l
+		}
+		if n, ok := b.(backend.Negotiator); ok && out.negotiator == nil {
+			out.negotiator = n
 		}
 		links = append(links, chain.Link{Name: s.Name, Backend: b})
 		names = append(names, s.Name)

@@ -39,7 +39,8 @@ more than a minute; --force or --ttl always gets a new one. USER defaults to
 the [credentials] username of a settings file.`,
 		Example: `  gatehouse login admin
   echo "$PASSWORD" | gatehouse login admin --url https://auth.example.org
-  gatehouse login ci --ttl 3600 --only-token`,
+  gatehouse login ci --ttl 3600 --only-token
+  kinit alice@EXAMPLE.ORG && gatehouse login --kerberos --url https://auth.example.org`,
 		Args: optionalArg("USER"),
 		RunE: runLogin,
 	}
@@ -48,6 +49,8 @@ the [credentials] username of a settings file.`,
 	f.IntP("ttl", "l", 0, "token lifetime in seconds (default: the server's auth.token_ttl); always gets a new token")
 	f.BoolP("only-token", "t", false, "print the token and nothing else")
 	f.Bool("force", false, "get a new token even if the cached one is still good")
+	f.Bool("kerberos", false, "log in with the Kerberos ticket of the credential cache (KRB5CCNAME; run kinit first), no password")
+	f.String("spn", "", "with --kerberos: the server's service principal (default HTTP/<host of --url>)")
 	addServerFlags(f)
 	return cmd
 }
@@ -57,11 +60,17 @@ func runLogin(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	user, err := loginUser(cmd, st, args)
+	fresh, ttl, err := freshTokenWanted(cmd)
 	if err != nil {
 		return err
 	}
-	fresh, ttl, err := freshTokenWanted(cmd)
+	if krb, _ := cmd.Flags().GetBool("kerberos"); krb {
+		if len(args) > 0 {
+			return usageError(cmd, "--kerberos takes no USER: the ticket names the user")
+		}
+		return runKerberosLogin(cmd, st, ttl)
+	}
+	user, err := loginUser(cmd, st, args)
 	if err != nil {
 		return err
 	}

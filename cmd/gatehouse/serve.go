@@ -232,6 +232,7 @@ func apiConfig(cfg config.Config, st store.Store, bs backends, log *slog.Logger)
 		},
 		Store:             st,
 		Backend:           bs.backend,
+		Negotiator:        bs.negotiator,
 		Local:             localHasher(bs),
 		Logger:            log,
 		TokenTTL:          time.Duration(cfg.Auth.TokenTTL) * time.Second,

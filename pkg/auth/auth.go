@@ -15,6 +15,10 @@ import (
 type Config struct {
 	Store   store.Store
 	Backend backend.Backend
+	// Negotiator, when set, checks Kerberos tickets sent with HTTP
+	// Negotiate (the kerberos backend); LoginNegotiate refuses every
+	// ticket without it.
+	Negotiator backend.Negotiator
 	// Local, when set, is the local backend's hasher: the user routes
 	// and password changes work only with it.
 	Local Hasher

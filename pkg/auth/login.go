@@ -171,7 +171,7 @@ func (s *Service) loginSucceeded(ctx context.Context, backendName string, id bac
 func (s *Service) loginFailed(ctx context.Context, backendName, user string, err error) (backend.Identity, error) {
 	outcome := outcomeUnavailable
 	switch {
-	case ErrorCode(err) == EINVALIDCREDS:
+	case ErrorCode(err) == EINVALIDCREDS || ErrorCode(err) == ETICKET:
 		outcome = outcomeInvalid
 	case ErrorCode(err) == ETHROTTLED:
 		outcome = outcomeThrottled

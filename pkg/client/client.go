@@ -155,6 +155,9 @@ type request struct {
 	basicUser    string
 	basicPass    string
 	basic        bool
+	// authorization, when set, is sent as the Authorization header
+	// (Negotiate for Kerberos).
+	authorization string
 }
 
 // do sends r and returns the answer when its status is r.want.
@@ -211,6 +214,8 @@ func (c *Client) newRequest(ctx context.Context, r request) (*http.Request, erro
 		req.Header.Set("User-Agent", c.userAgent)
 	}
 	switch {
+	case r.authorization != "":
+		req.Header.Set("Authorization", r.authorization)
 	case r.basic:
 		req.SetBasicAuth(r.basicUser, r.basicPass)
 	case c.Token != "":

@@ -27,13 +27,23 @@ func (t Token) ExpiresAt() (time.Time, error) {
 // Login asks for a token with HTTP Basic credentials (POST
 // /auth/v1/tokens). ttl is in seconds; 0 asks for the server's default.
 func (c *Client) Login(ctx context.Context, user, password string, ttl int) (Token, error) {
-	var body any
+	return c.login(ctx, request{basic: true, basicUser: user, basicPass: password}, ttl)
+}
+
+// LoginAuthorization is Login with an Authorization header of the
+// caller's making instead of a password: `Negotiate <base64 SPNEGO
+// token>` for a Kerberos login (gatehouse login --kerberos).
+func (c *Client) LoginAuthorization(ctx context.Context, authorization string, ttl int) (Token, error) {
+	return c.login(ctx, request{authorization: authorization}, ttl)
+}
+
+func (c *Client) login(ctx context.Context, r request, ttl int) (Token, error) {
 	if ttl > 0 {
-		body = map[string]int{"ttl": ttl}
+		r.body = map[string]int{"ttl": ttl}
 	}
+	r.method, r.path, r.want = http.MethodPost, "/auth/v1/tokens", http.StatusCreated
 	var t Token
-	_, err := c.doJSON(ctx, request{method: http.MethodPost, path: "/auth/v1/tokens", body: body,
-		want: http.StatusCreated, basic: true, basicUser: user, basicPass: password}, &t)
+	_, err := c.doJSON(ctx, r, &t)
 	if err != nil {
 		return Token{}, err
 	}

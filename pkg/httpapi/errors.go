@@ -49,6 +49,7 @@ var codes = map[string]struct {
 	auth.EEXPIRED:      {http.StatusUnauthorized, msgTokenExpired, true},
 	auth.EDISABLED:     {http.StatusUnauthorized, msgKeyDisabled, true},
 	auth.EINVALIDCREDS: {http.StatusUnauthorized, msgInvalidCredentials, true},
+	auth.ETICKET:       {http.StatusUnauthorized, msgInvalidCredentials, false},
 	auth.ETHROTTLED:    {http.StatusTooManyRequests, msgThrottled, true},
 	auth.EFORBIDDEN:    {http.StatusForbidden, msgForbidden, false},
 	auth.EINVALID:      {http.StatusBadRequest, msgBadRequest, false},

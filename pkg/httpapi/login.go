@@ -10,14 +10,23 @@ import (
 )
 
 // login finds out who is asking for a token: the trusted proxy's user in
-// proxy mode, else the password in the Basic credentials (auth.Service.Login,
-// which is handed an empty user when they cannot be read).
-func (s *Server) login(r *http.Request) (backend.Identity, error) {
+// proxy mode, else a Kerberos ticket (Authorization: Negotiate, when the
+// kerberos backend is configured), else the password in the Basic
+// credentials (auth.Service.Login, which is handed an empty user when
+// they cannot be read). With Kerberos on, a 401 offers Negotiate.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) (backend.Identity, error) {
 	if s.cfg.Mode == auth.ModeProxy {
 		return s.auth.LoginProxy(r.Context(), s.proxyUser(r))
 	}
+	if token, ok := negotiateToken(r); ok && s.auth.Negotiates() {
+		id, err := s.loginNegotiate(w, r, token)
+		s.offerNegotiate(w, err)
+		return id, err
+	}
 	user, password, _ := parseBasic(r.Header.Get("Authorization"))
-	return s.auth.Login(r.Context(), user, password)
+	id, err := s.auth.Login(r.Context(), user, password)
+	s.offerNegotiate(w, err)
+	return id, err
 }
 
 // authenticate finds the caller of a route: its token or API key in the

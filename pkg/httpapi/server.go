@@ -65,6 +65,9 @@ type Config struct {
 	RemovalInterval time.Duration
 	// BackendName labels login metrics and audit events (e.g. flat_file).
 	BackendName string
+	// Negotiator, when set, accepts Kerberos tickets on POST
+	// /auth/v1/tokens (Authorization: Negotiate): the kerberos backend.
+	Negotiator backend.Negotiator
 	// Throttle limits failed logins and token scanning.
 	Throttle Throttle
 	// BasicCacheTTL is how long a Basic caller of introspect or revoke is
@@ -106,7 +109,7 @@ type Throttle = auth.Throttle
 // authConfig is the domain's part of c.
 func (c Config) authConfig() auth.Config {
 	return auth.Config{
-		Store: c.Store, Backend: c.Backend, Local: c.Local, BackendName: c.BackendName, Logger: c.Logger,
+		Store: c.Store, Backend: c.Backend, Negotiator: c.Negotiator, Local: c.Local, BackendName: c.BackendName, Logger: c.Logger,
 		TokenTTL: c.TokenTTL, ServiceTokenTTL: c.ServiceTokenTTL,
 		AdminUsers: c.AdminUsers, ServiceUsers: c.ServiceUsers, ImpersonateAdmins: c.ImpersonateAdmins,
 		Throttle: c.Throttle, CacheSize: c.CacheSize, CacheBytes: c.CacheBytes, CacheMaxAge: c.CacheMaxAge, BasicCacheTTL: c.BasicCacheTTL,

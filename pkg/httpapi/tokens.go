@@ -24,7 +24,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := s.login(r)
+	id, err := s.login(w, r)
 	if err != nil {
 		return err
 	}
