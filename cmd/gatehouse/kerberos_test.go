@@ -139,9 +139,11 @@ func TestKerberosNegotiateWithCurl(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.body), &tok); err != nil || tok.User != "alice" || tok.Token == "" {
 		t.Fatalf("body %s: user %q, want alice (%v)", r.body, tok.User, err)
 	}
-	if !regexp.MustCompile(`(?mi)^WWW-Authenticate: Negotiate \S+`).MatchString(r.header) {
-		t.Errorf("no mutual-authentication reply in the 201:\n%s", r.header)
+	m := regexp.MustCompile(`(?mi)^WWW-Authenticate: (Negotiate \S+)\r?$`).FindStringSubmatch(r.header)
+	if m == nil {
+		t.Fatalf("no mutual-authentication reply in the 201:\n%s", r.header)
 	}
+	kdctest.CheckMutualReply(t, cc, r.authorization, m[1])
 	if me := call(t, "GET", p.URL+"/auth/v1/me", map[string]string{"X-Auth-Token": tok.Token}); me.code != 200 ||
 		!strings.Contains(me.body, `"backend":"kerberos"`) || !strings.Contains(me.body, `"username":"alice"`) {
 		t.Errorf("/me with the token: %d %s; want alice, backend kerberos", me.code, me.body)
