@@ -268,3 +268,44 @@ func TestCLILoginKerberos(t *testing.T) {
 		t.Errorf("no credential cache: exit %d %s", r.code, r.stderr)
 	}
 }
+
+// TestKerberosThrottle: bad tickets count against the client address
+// before any ticket is looked at, like wrong passwords; past the limit
+// the address gets the same 429 whether it sends tickets or passwords.
+func TestKerberosThrottle(t *testing.T) {
+	k := kdctest.Start(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "gatehouse.yaml")
+	writeFile(t, conf, fmt.Sprintf(`auth:
+  host: 127.0.0.1
+  port: 0
+  backend: kerberos
+  backend_kwargs: {keytab: %q, service_principal: %q, kdcs: [%q]}
+throttle:
+  address_failures: 3
+database:
+  url: sqlite:%s
+`, k.Keytab, kdctest.Service, k.Addr, filepath.Join(dir, "gatehouse.db")))
+	p := startGatehouse(t, dir, nil, "serve", "--config", conf)
+	for i := range 3 {
+		if code, fault, _ := replay(t, p.URL, "Negotiate Z2FyYmFnZQ=="); code != http.StatusUnauthorized {
+			t.Fatalf("bad ticket %d: %d %q", i, code, fault)
+		}
+	}
+	code, fault, hdr := replay(t, p.URL, "Negotiate Z2FyYmFnZQ==")
+	if code != http.StatusTooManyRequests || hdr.Get("Retry-After") == "" {
+		t.Errorf("4th bad ticket: %d %q Retry-After %q; want 429", code, fault, hdr.Get("Retry-After"))
+	}
+	pcode, body := postToken(t, p.URL, "alice", kdctest.Password("alice"))
+	if pcode != http.StatusTooManyRequests || body["faultstring"] != fault {
+		t.Errorf("password from the locked address: %d %v; want 429 %q", pcode, body, fault)
+	}
+	// A good ticket from the locked address is refused too, unread.
+	r := curlNegotiate(t, k, k.Kinit(t, "alice"), localURL(p))
+	if r.status != http.StatusTooManyRequests {
+		t.Errorf("good ticket from the locked address: %d %s", r.status, r.body)
+	}
+	if n := strings.Count(p.Stderr(), `"outcome":"throttled"`); n < 3 {
+		t.Errorf("%d throttled audit lines, want 3:\n%s", n, p.Stderr())
+	}
+}
