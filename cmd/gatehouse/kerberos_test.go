@@ -309,3 +309,37 @@ database:
 		t.Errorf("%d throttled audit lines, want 3:\n%s", n, p.Stderr())
 	}
 }
+
+// TestKerberosChainWithBreakGlass: kerberos before a break-glass file.
+// A principal of the realm is checked by the KDC only; a name the realm
+// does not have goes on to the file; with the KDC down only the
+// break-glass user logs in, everyone else gets 503.
+func TestKerberosChainWithBreakGlass(t *testing.T) {
+	k := kdctest.Start(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "breakglass")
+	htpasswdCLI(t, file, "breakglass-password\n", "set", "breakglass")
+	htpasswdCLI(t, file, "file-alice-password\n", "set", "alice")
+	conf := filepath.Join(dir, "gatehouse.yaml")
+	writeFile(t, conf, fmt.Sprintf(`auth:
+  host: 127.0.0.1
+  port: 0
+  backends:
+    - name: kerberos
+      kwargs: {keytab: %q, service_principal: %q, kdcs: [%q], timeout: 2}
+    - name: flat_file
+      kwargs: {file_path: %q}
+  break_glass_users: [breakglass]
+database:
+  url: sqlite:%s
+`, k.Keytab, kdctest.Service, k.Addr, file, filepath.Join(dir, "gatehouse.db")))
+	p := startGatehouse(t, dir, nil, "serve", "--config", conf)
+	wantLogin(t, p, "alice", kdctest.Password("alice"), http.StatusCreated)
+	wantLogin(t, p, "alice", "file-alice-password", http.StatusUnauthorized) // the realm's alice: final
+	wantLogin(t, p, "breakglass", "breakglass-password", http.StatusCreated)
+	k.Stop()
+	wantLogin(t, p, "breakglass", "breakglass-password", http.StatusCreated)
+	wantLogin(t, p, "alice", kdctest.Password("alice"), http.StatusServiceUnavailable)
+	k.Restart()
+	wantLogin(t, p, "alice", kdctest.Password("alice"), http.StatusCreated)
+}

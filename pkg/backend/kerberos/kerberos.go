@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/client"
+	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
 	"github.com/jcmturner/gokrb5/v8/krberror"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
@@ -30,6 +31,7 @@ var (
 	_ backend.Negotiator   = (*Backend)(nil)
 	_ backend.ReadyChecker = (*Backend)(nil)
 	_ backend.NameFolder   = (*Backend)(nil)
+	_ backend.Prober       = (*Backend)(nil)
 )
 
 // Factory builds the backend from backend_kwargs.
@@ -67,13 +69,14 @@ func (b *Backend) FoldName(username string) string {
 }
 
 // Ready checks that the KDC answers, without anyone's password: an AS
-// request for the service principal's own name gets an answer (a ticket
-// encrypted with a key we have, or a pre-authentication demand) only from
+// request for a principal no realm has gets "client not found" only from
 // a KDC that is up.
 func (b *Backend) Ready(ctx context.Context) error {
-	_, err := b.Authenticate(ctx, "gatehouse-readiness-probe", "x")
-	if errors.Is(err, backend.ErrUnavailable) {
-		return fmt.Errorf("the KDC for %s does not answer", b.s.realm)
+	_, err := b.exchange(ctx, func() (backend.Verdict, error) {
+		return b.checkPassword(spendName, b.s.realm, "x")
+	}, b.s.realm)
+	if err != nil {
+		return fmt.Errorf("the KDC for %s does not answer: %w", b.s.realm, err)
 	}
 	return nil
 }
@@ -83,33 +86,70 @@ func (b *Backend) Ready(ctx context.Context) error {
 // the keytab: only the real KDC, which knows our key, can pass that, so a
 // spoofed KDC answering for the user's password cannot log anyone in.
 func (b *Backend) Authenticate(ctx context.Context, username, password string) (backend.Identity, error) {
+	return backend.Decide(b.Probe(ctx, username, password))
+}
+
+// Probe is Authenticate, saying whether the name is the realm's: the KDC
+// answers "client not found" for a principal it does not have
+// (backend.Unknown, so a chain asks the next backend), and refuses a
+// wrong password of one it has (backend.Refused, final). Names that are
+// no plain user principal of an allowed realm are not the realm's.
+func (b *Backend) Probe(ctx context.Context, username, password string) (backend.Identity, backend.Verdict, error) {
 	if err := ctx.Err(); err != nil {
-		return backend.Identity{}, fmt.Errorf("kerberos: %w: %w", backend.ErrUnavailable, err)
+		return backend.Identity{}, backend.Refused, fmt.Errorf("kerberos: %w: %w", backend.ErrUnavailable, err)
+	}
+	if password == "" || strings.ContainsRune(password, 0) {
+		return backend.Identity{}, backend.Refused, nil
 	}
 	user, realm, ok := b.passwordName(username)
-	if !ok || password == "" || strings.ContainsRune(password, 0) {
-		return backend.Identity{}, backend.ErrInvalidCredentials
+	if !ok {
+		return backend.Identity{}, backend.Unknown, nil
 	}
+	v, err := b.exchange(ctx, func() (backend.Verdict, error) { return b.checkPassword(user, realm, password) }, realm)
+	if v != backend.Accepted || err != nil {
+		return backend.Identity{}, v, err
+	}
+	return backend.Identity{Username: b.username(user, realm)}, backend.Accepted, nil
+}
+
+// spendName is a principal no realm has.
+const spendName = "gatehouse-no-such-principal"
+
+// Spend does what refusing an unknown name costs: one AS exchange for a
+// principal the KDC does not have.
+func (b *Backend) Spend(ctx context.Context) {
+	_, _ = b.exchange(ctx, func() (backend.Verdict, error) {
+		return b.checkPassword(spendName, b.s.realm, "x")
+	}, b.s.realm)
+}
+
+// exchange runs check, which talks to the KDC, on its own goroutine
+// (gokrb5 takes no context), within the timeout and ctx, holding a slot.
+// check has gokrb5's own network timeouts, so it ends soon after exchange
+// gave up on it.
+func (b *Backend) exchange(ctx context.Context, check func() (backend.Verdict, error), realm string) (backend.Verdict, error) {
 	if err := b.slots.Acquire(ctx); err != nil {
-		return backend.Identity{}, err
+		return backend.Refused, err
 	}
-	done := make(chan error, 1)
+	type result struct {
+		v   backend.Verdict
+		err error
+	}
+	done := make(chan result, 1)
 	go func() {
 		defer b.slots.Release()
-		done <- b.checkPassword(user, realm, password)
+		v, err := check()
+		done <- result{v, err}
 	}()
 	timer := time.NewTimer(b.s.timeout)
 	defer timer.Stop()
 	select {
-	case err := <-done:
-		if err != nil {
-			return backend.Identity{}, err
-		}
-		return backend.Identity{Username: b.username(user, realm)}, nil
+	case r := <-done:
+		return r.v, r.err
 	case <-timer.C:
-		return backend.Identity{}, fmt.Errorf("kerberos: the KDC for %s did not answer within %v: %w", realm, b.s.timeout, backend.ErrUnavailable)
+		return backend.Refused, fmt.Errorf("kerberos: the KDC for %s did not answer within %v: %w", realm, b.s.timeout, backend.ErrUnavailable)
 	case <-ctx.Done():
-		return backend.Identity{}, fmt.Errorf("kerberos: %w: %w", backend.ErrUnavailable, ctx.Err())
+		return backend.Refused, fmt.Errorf("kerberos: %w: %w", backend.ErrUnavailable, ctx.Err())
 	}
 }
 
@@ -144,10 +184,9 @@ func (b *Backend) username(user, realm string) string {
 	return user + "@" + realm
 }
 
-// checkPassword does the exchanges. It runs on its own goroutine, since
-// gokrb5 takes no context; each exchange has gokrb5's own network
-// timeouts, so it ends soon after Authenticate gave up on it.
-func (b *Backend) checkPassword(user, realm, password string) error {
+// checkPassword does the exchanges: the AS exchange with the password,
+// then a ticket for our own principal, which the keytab must decrypt.
+func (b *Backend) checkPassword(user, realm, password string) (backend.Verdict, error) {
 	cl := client.NewWithPassword(user, realm, password, b.s.krb5, client.DisablePAFXFAST(true))
 	defer cl.Destroy()
 	if err := cl.Login(); err != nil {
@@ -155,26 +194,36 @@ func (b *Backend) checkPassword(user, realm, password string) error {
 	}
 	tkt, _, err := cl.GetServiceTicket(b.s.spn.PrincipalNameString())
 	if err != nil {
-		return b.classify(err)
+		v, err := b.classify(err)
+		if err == nil {
+			v = backend.Refused // the user exists: the AS exchange passed
+		}
+		return v, err
 	}
 	if err := tkt.DecryptEncPart(b.s.keytab, &b.s.spn); err != nil {
 		// The KDC gave the user a ticket we cannot read: a stale keytab
 		// (the service key was changed) or a KDC that is not the realm's.
 		b.log.Warn("kerberos: a ticket for the service principal cannot be decrypted with the keytab; is the keytab current?",
 			slog.String("service_principal", b.s.spnText), slog.String("error", err.Error()))
-		return fmt.Errorf("kerberos: the keytab cannot read the KDC's tickets: %w", backend.ErrUnavailable)
+		return backend.Refused, fmt.Errorf("kerberos: the keytab cannot read the KDC's tickets: %w", backend.ErrUnavailable)
 	}
-	return nil
+	return backend.Accepted, nil
 }
 
-// classify turns a gokrb5 error into the backend's: the KDC could not be
-// reached is ErrUnavailable, any refusal (unknown principal, wrong
-// password, disabled or expired account) ErrInvalidCredentials.
-func (b *Backend) classify(err error) error {
+// principalUnknown is how gokrb5 words the KDC's "client not found".
+var principalUnknown = errorcode.Lookup(errorcode.KDC_ERR_C_PRINCIPAL_UNKNOWN)
+
+// classify turns a gokrb5 error into a verdict: the KDC could not be
+// reached is ErrUnavailable; "client not found" is Unknown; any other
+// refusal (wrong password, disabled or expired account) is Refused.
+func (b *Backend) classify(err error) (backend.Verdict, error) {
 	var ke krberror.Krberror
 	if errors.As(err, &ke) && ke.RootCause == krberror.NetworkingError {
-		return fmt.Errorf("kerberos: %s: %w", ke.RootCause, backend.ErrUnavailable)
+		return backend.Refused, fmt.Errorf("kerberos: %s: %w", ke.RootCause, backend.ErrUnavailable)
+	}
+	if strings.Contains(err.Error(), principalUnknown) {
+		return backend.Unknown, nil
 	}
 	b.log.Debug("kerberos: password refused", slog.String("error", err.Error()))
-	return backend.ErrInvalidCredentials
+	return backend.Refused, nil
 }

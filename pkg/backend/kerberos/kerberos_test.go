@@ -284,3 +284,29 @@ func TestFoldName(t *testing.T) {
 		}
 	}
 }
+
+// TestProbe: the KDC's "client not found" is Unknown (a chain asks the
+// next backend), a wrong password of a principal it has is Refused.
+func TestProbe(t *testing.T) {
+	k := kdctest.Start(t)
+	b := newBackend(t, k, nil)
+	tests := []struct {
+		user, password string
+		want           backend.Verdict
+	}{
+		{"alice", kdctest.Password("alice"), backend.Accepted},
+		{"alice", "wrong", backend.Refused},
+		{"carol", "carol-password", backend.Unknown},
+		{"alice@OTHER.TEST", kdctest.Password("alice"), backend.Unknown},
+		{"alice", "", backend.Refused},
+	}
+	for _, tc := range tests {
+		id, v, err := b.Probe(t.Context(), tc.user, tc.password)
+		if err != nil || v != tc.want {
+			t.Errorf("Probe(%q, %q) = %v, %v; want %v", tc.user, tc.password, v, err, tc.want)
+		}
+		if v == backend.Accepted && id.Username != "alice" {
+			t.Errorf("accepted as %q", id.Username)
+		}
+	}
+}
