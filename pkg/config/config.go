@@ -94,7 +94,7 @@ type Auth struct {
 	Port int    `mapstructure:"port"` // listen port, default 9100
 	Mode string `mapstructure:"mode"` // standalone | proxy, default standalone
 
-	// Backend names the password backend: flat_file | pam | ldap.
+	// Backend names the password backend: flat_file | local | pam | ldap | kerberos.
 	Backend string `mapstructure:"backend"`
 	// BackendKwargs is handed to the backend's factory, which rejects keys it
 	// does not know. Written as a map (YAML) or as st2's JSON string (INI,

@@ -28,7 +28,7 @@ var flagKeys = []struct {
 	{"host", "auth.host", "listen address (auth.host)"},
 	{"port", "auth.port", "listen port (auth.port)"},
 	{"mode", "auth.mode", "standalone or proxy (auth.mode)"},
-	{"backend", "auth.backend", "password backend: flat_file, pam or ldap (auth.backend)"},
+	{"backend", "auth.backend", "password backend: flat_file, local, pam, ldap or kerberos (auth.backend)"},
 	{"backend-kwargs", "auth.backend_kwargs", `backend settings as JSON, e.g. '{"file_path": "data/htpasswd"}' (auth.backend_kwargs)`},
 	{"token-ttl", "auth.token_ttl", "default and maximum token lifetime in seconds (auth.token_ttl)"},
 	{"service-token-ttl", "auth.service_token_ttl", "service token lifetime in seconds (auth.service_token_ttl)"},
