@@ -61,6 +61,9 @@ func (b *Backend) Negotiate(_ context.Context, token []byte, client netip.Addr) 
 		return backend.Ticket{}, refuse(fmt.Sprintf("principals of the realm %s are not allowed here", realm), nil)
 	}
 	name := enc.CName.PrincipalNameString()
+	if !backend.PlainName(name) || len(name)+len(realm) > 255 {
+		return backend.Ticket{}, refuse("the ticket's client name cannot be a user name", nil)
+	}
 	reply, err := mutualReply(apreq, mech)
 	if err != nil {
 		return backend.Ticket{}, fmt.Errorf("kerberos: building the mutual-authentication reply: %w", err)
