@@ -211,7 +211,10 @@ func (b *Backend) checkPassword(user, realm, password string) (backend.Verdict, 
 }
 
 // principalUnknown is how gokrb5 words the KDC's "client not found".
-var principalUnknown = errorcode.Lookup(errorcode.KDC_ERR_C_PRINCIPAL_UNKNOWN)
+var (
+	principalUnknown = errorcode.Lookup(errorcode.KDC_ERR_C_PRINCIPAL_UNKNOWN)
+	kdcSkew          = errorcode.Lookup(errorcode.KRB_AP_ERR_SKEW)
+)
 
 // classify turns a gokrb5 error into a verdict: the KDC could not be
 // reached is ErrUnavailable; "client not found" is Unknown; any other
@@ -223,6 +226,11 @@ func (b *Backend) classify(err error) (backend.Verdict, error) {
 	}
 	if strings.Contains(err.Error(), principalUnknown) {
 		return backend.Unknown, nil
+	}
+	if strings.Contains(err.Error(), kdcSkew) {
+		// Our clock, not the user's password: every login would fail
+		// until it is fixed, so it is an outage, logged with the cause.
+		return backend.Refused, fmt.Errorf("kerberos: this server's clock differs from the KDC's by more than the KDC allows; synchronise it (NTP): %w", backend.ErrUnavailable)
 	}
 	b.log.Debug("kerberos: password refused", slog.String("error", err.Error()))
 	return backend.Refused, nil
