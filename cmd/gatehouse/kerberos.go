@@ -12,8 +12,10 @@ import (
 	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/credentials"
 	"github.com/jcmturner/gokrb5/v8/spnego"
+	"github.com/jcmturner/gokrb5/v8/types"
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/backend/kerberos"
 	gclient "github.com/gatehouse-auth/gatehouse/pkg/client"
 )
 
@@ -36,13 +38,18 @@ func runKerberosLogin(cmd *cobra.Command, st settings, ttl int) error {
 			return err
 		}
 	}
-	header, err := negotiateHeader(spn)
+	header, key, err := negotiateHeader(spn)
 	if err != nil {
 		return err
 	}
-	tok, err := c.LoginAuthorization(cmd.Context(), header, ttl)
+	tok, answer, err := c.LoginAuthorization(cmd.Context(), header, ttl)
 	if err != nil {
 		return loginFailed(cmd, "(Kerberos)", err)
+	}
+	// The token came from whoever answered: make sure it holds the
+	// service's key before trusting it (TLS does that too, when used).
+	if err := kerberos.CheckReply(key, header, answer.Get("WWW-Authenticate")); err != nil {
+		return fmt.Errorf("the server at %s failed Kerberos mutual authentication as %s: %w", c.URL(), spn, err)
 	}
 	cached := gclient.NewCachedToken(tok, c.URL())
 	if err := cache.Save(cached); err != nil {
@@ -65,12 +72,13 @@ func defaultSPN(server string) (string, error) {
 }
 
 // negotiateHeader gets a ticket for spn with the TGT in the credential
-// cache and returns the `Negotiate <token>` header value.
-func negotiateHeader(spn string) (string, error) {
+// cache and returns the `Negotiate <token>` header value and the ticket's
+// session key, for checking the server's reply.
+func negotiateHeader(spn string) (string, types.EncryptionKey, error) {
 	ccPath := ccachePath()
 	cc, err := credentials.LoadCCache(ccPath)
 	if err != nil {
-		return "", fmt.Errorf("no Kerberos credentials in %s (run kinit first): %w", ccPath, err)
+		return "", types.EncryptionKey{}, fmt.Errorf("no Kerberos credentials in %s (run kinit first): %w", ccPath, err)
 	}
 	confPath := os.Getenv("KRB5_CONFIG")
 	if confPath == "" {
@@ -80,24 +88,28 @@ func negotiateHeader(spn string) (string, error) {
 	if err != nil {
 		var unsupported config.UnsupportedDirective
 		if !errors.As(err, &unsupported) {
-			return "", fmt.Errorf("reading %s: %w", confPath, err)
+			return "", types.EncryptionKey{}, fmt.Errorf("reading %s: %w", confPath, err)
 		}
 	}
 	cl, err := client.NewFromCCache(cc, conf, client.DisablePAFXFAST(true))
 	if err != nil {
-		return "", fmt.Errorf("the credential cache %s: %w (run kinit again)", ccPath, err)
+		return "", types.EncryptionKey{}, fmt.Errorf("the credential cache %s: %w (run kinit again)", ccPath, err)
 	}
 	defer cl.Destroy()
 	s := spnego.SPNEGOClient(cl, spn)
 	tok, err := s.InitSecContext()
 	if err != nil {
-		return "", fmt.Errorf("getting a Kerberos ticket for %s: %w", spn, err)
+		return "", types.EncryptionKey{}, fmt.Errorf("getting a Kerberos ticket for %s: %w", spn, err)
 	}
 	raw, err := tok.Marshal()
 	if err != nil {
-		return "", err
+		return "", types.EncryptionKey{}, err
 	}
-	return "Negotiate " + base64.StdEncoding.EncodeToString(raw), nil
+	_, key, err := cl.GetServiceTicket(spn) // from the client's cache: no second request
+	if err != nil {
+		return "", types.EncryptionKey{}, err
+	}
+	return "Negotiate " + base64.StdEncoding.EncodeToString(raw), key, nil
 }
 
 // ccachePath is the file credential cache KRB5CCNAME names, else MIT's

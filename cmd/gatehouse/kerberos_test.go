@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -262,6 +263,18 @@ func TestCLILoginKerberos(t *testing.T) {
 	}
 	if r := u.run("", krbEnv, "whoami"); r.code != 0 || !strings.Contains(r.stdout, "alice") {
 		t.Errorf("whoami after login --kerberos: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// A server that takes the ticket but cannot prove it read it (an
+	// impostor without the keytab) gets no trust: its token is not cached.
+	impostor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprint(w, `{"id":"6b1316491693e095fa7c460a","user":"alice","token":"0123456789abcdef0123456789abcdef","expiry":"2099-01-01T00:00:00.000000Z","metadata":{},"service":false}`)
+	}))
+	defer impostor.Close()
+	r = u.run("", krbEnv, "login", "--kerberos", "--url", strings.Replace(impostor.URL, "127.0.0.1", "localhost", 1))
+	if r.code == 0 || !strings.Contains(r.stderr, "failed Kerberos mutual authentication") {
+		t.Errorf("impostor: exit %d %s", r.code, r.stderr)
 	}
 	r = u.run("", []string{"KRB5_CONFIG=" + k.Config, "KRB5CCNAME=FILE:" + filepath.Join(t.TempDir(), "none")}, "login", "--kerberos")
 	if r.code == 0 || !strings.Contains(r.stderr, "run kinit first") {

@@ -27,33 +27,36 @@ func (t Token) ExpiresAt() (time.Time, error) {
 // Login asks for a token with HTTP Basic credentials (POST
 // /auth/v1/tokens). ttl is in seconds; 0 asks for the server's default.
 func (c *Client) Login(ctx context.Context, user, password string, ttl int) (Token, error) {
-	return c.login(ctx, request{basic: true, basicUser: user, basicPass: password}, ttl)
+	t, _, err := c.login(ctx, request{basic: true, basicUser: user, basicPass: password}, ttl)
+	return t, err
 }
 
 // LoginAuthorization is Login with an Authorization header of the
 // caller's making instead of a password: `Negotiate <base64 SPNEGO
-// token>` for a Kerberos login (gatehouse login --kerberos).
-func (c *Client) LoginAuthorization(ctx context.Context, authorization string, ttl int) (Token, error) {
+// token>` for a Kerberos login (gatehouse login --kerberos). It also
+// returns the answer's headers, which carry the server's
+// mutual-authentication reply (WWW-Authenticate) for the caller to check.
+func (c *Client) LoginAuthorization(ctx context.Context, authorization string, ttl int) (Token, http.Header, error) {
 	return c.login(ctx, request{authorization: authorization}, ttl)
 }
 
-func (c *Client) login(ctx context.Context, r request, ttl int) (Token, error) {
+func (c *Client) login(ctx context.Context, r request, ttl int) (Token, http.Header, error) {
 	if ttl > 0 {
 		r.body = map[string]int{"ttl": ttl}
 	}
 	r.method, r.path, r.want = http.MethodPost, "/auth/v1/tokens", http.StatusCreated
 	var t Token
-	_, err := c.doJSON(ctx, r, &t)
+	resp, err := c.doJSON(ctx, r, &t)
 	if err != nil {
-		return Token{}, err
+		return Token{}, nil, err
 	}
 	if t.Token == "" {
-		return Token{}, fmt.Errorf("unexpected answer from %s: no token in the 201 answer", c.URL())
+		return Token{}, nil, fmt.Errorf("unexpected answer from %s: no token in the 201 answer", c.URL())
 	}
 	if _, err := t.ExpiresAt(); err != nil {
-		return Token{}, fmt.Errorf("unexpected answer from %s: expiry %q is not a time", c.URL(), t.Expiry)
+		return Token{}, nil, fmt.Errorf("unexpected answer from %s: expiry %q is not a time", c.URL(), t.Expiry)
 	}
-	return t, nil
+	return t, resp.Header, nil
 }
 
 // Logout revokes the client's token (DELETE /auth/v1/tokens/current).
