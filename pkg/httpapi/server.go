@@ -200,6 +200,7 @@ func (s *Server) routes() chi.Router {
 	r.Post("/auth/v1/password", s.handle(s.changePassword))
 	r.Delete("/auth/v1/throttle/users/{user}", s.handle(s.unlockUser))
 	r.Method("GET", "/metrics", s.metricsGuard(s.metrics.handler()))
+	s.mountUI(r)
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
 	return r

@@ -170,25 +170,30 @@ func (s *Server) checkCSRF(r *http.Request, secret string) error {
 	return nil
 }
 
-// sameOrigin refuses (403) a request whose browser says it came from
-// another site: an Origin whose host is not this request's Host (or one of
-// the configured CORS origins), or Sec-Fetch-Site: cross-site. Clients
-// that send neither (curl, services) are not browsers and pass.
+// sameOrigin refuses (403) a request a browser says came from another
+// site. A modern browser says so in Sec-Fetch-Site: only "same-origin" and
+// "none" (typed in the address bar) pass. Without it, the Origin must name
+// this request's host; "null" (which Chromium sends for a form posted
+// under Referrer-Policy: no-referrer) passes only with Sec-Fetch-Site. An
+// origin on the configured CORS list passes either way. Clients that send
+// neither header (curl, services) are not browsers and pass.
 func (s *Server) sameOrigin(r *http.Request) error {
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+	origin := r.Header.Get("Origin")
+	if origin != "" && origin != "null" && slices.Contains(s.cfg.AllowedOrigins, strings.TrimSuffix(origin, "/")) {
+		return nil
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return nil
+	case "":
+	default:
 		return errCrossSite
 	}
-	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return nil
 	}
-	if origin != "null" {
-		if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, s.publicHost(r)) {
-			return nil
-		}
-		if slices.Contains(s.cfg.AllowedOrigins, strings.TrimSuffix(origin, "/")) {
-			return nil
-		}
+	if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, s.publicHost(r)) {
+		return nil
 	}
 	return errCrossSite
 }
