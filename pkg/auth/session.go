@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"log/slog"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/authn"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 )
 
@@ -27,7 +28,8 @@ func (s *Service) IssueSession(ctx context.Context, id backend.Identity) (Issued
 	}
 	// A session is for a person at a browser: always the user TTL, even
 	// for a service account, whose tokens may live much longer.
-	plain, t, err := s.storeNewToken(ctx, id, metadata, s.IsService(id.Username), true, s.cfg.TokenTTL)
+	nt := newToken{metadata: metadata, service: s.IsService(id.Username), scope: authn.ScopeWrite, session: true}
+	plain, t, err := s.storeNewToken(ctx, id, nt, s.cfg.TokenTTL)
 	if err != nil {
 		return Issued{}, err
 	}
