@@ -19,9 +19,18 @@ type me struct {
 
 // keyView is one API key as the page shows it.
 type keyView struct {
-	ID, User, Name  string
-	CreatedAt       time.Time
-	Enabled, Locked bool
+	ID, User, Name, Scope string
+	CreatedAt, ExpiresAt  time.Time
+	LastUsedAt            time.Time
+	Enabled, Locked       bool
+}
+
+// tokenView is one of the caller's live tokens or sessions.
+type tokenView struct {
+	ID, Scope         string
+	CreatedAt, Expiry time.Time
+	Session, Current  bool
+	Service           bool
 }
 
 // newKey is a key just made: shown once.
@@ -39,14 +48,16 @@ type homeData struct {
 	UsersOn           bool
 	Users             []store.User
 	UserTotal         int
+	Tokens            []tokenView
 }
 
 // homeNotices are the fixed texts a redirect to the home page may ask for.
 var homeNotices = map[string]string{
-	"key-enabled":  "The key is enabled.",
-	"key-disabled": "The key is disabled: it no longer works until you enable it again.",
-	"key-deleted":  "The key is deleted.",
-	"password":     "Your password is changed. Your other sessions and tokens are logged out.",
+	"key-enabled":   "The key is enabled.",
+	"key-disabled":  "The key is disabled: it no longer works until you enable it again.",
+	"key-deleted":   "The key is deleted.",
+	"token-revoked": "The session or token is revoked: it no longer works anywhere.",
+	"password":      "Your password is changed. Your other sessions and tokens are logged out.",
 }
 
 // home is GET /ui/: the page, or the login form when there is no session.
@@ -80,6 +91,15 @@ func (h *Handler) showHome(w http.ResponseWriter, r *http.Request, s session, st
 		return
 	}
 	d.Keys = keyViews(own.Keys)
+	toks, err := a.ListTokens(ctx, p, p.User)
+	if err != nil {
+		h.problem(w, r, statusOf(err), friendly(err, h.cfg.Logger))
+		return
+	}
+	for _, t := range toks {
+		d.Tokens = append(d.Tokens, tokenView{ID: t.ID, Scope: scopeOr(t.Scope), CreatedAt: t.CreatedAt, Expiry: t.ExpiresAt,
+			Session: t.Session, Current: t.Hash == p.TokenHash, Service: t.Service})
+	}
 	local := a.Config().Local != nil
 	d.CanChangePassword = local && (p.Backend == "local")
 	if d.Me.Admin {
@@ -99,7 +119,8 @@ func keyViews(keys []store.APIKey) []keyView {
 	out := make([]keyView, 0, len(keys))
 	for _, k := range keys {
 		name, _ := k.Metadata["name"].(string)
-		out = append(out, keyView{ID: k.ID, User: k.User, Name: name, CreatedAt: k.CreatedAt, Enabled: k.Enabled, Locked: k.Locked})
+		out = append(out, keyView{ID: k.ID, User: k.User, Name: name, Scope: scopeOr(k.Scope), CreatedAt: k.CreatedAt,
+			ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt, Enabled: k.Enabled, Locked: k.Locked})
 	}
 	return out
 }
@@ -119,7 +140,11 @@ func (h *Handler) createKey(w http.ResponseWriter, r *http.Request) {
 		}
 		meta["name"] = name
 	}
-	_, secret, err := h.cfg.Auth.CreateAPIKey(r.Context(), s.p, auth.NewAPIKey{Metadata: meta})
+	req := auth.NewAPIKey{Metadata: meta, Scope: r.PostFormValue("scope")}
+	if days, ok := expiryChoices[r.PostFormValue("expires")]; ok {
+		req.TTL = days * 24 * time.Hour
+	}
+	_, secret, err := h.cfg.Auth.CreateAPIKey(r.Context(), s.p, req)
 	if err != nil || secret == nil {
 		h.showHome(w, r, s, statusOf(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
 		return
@@ -141,6 +166,17 @@ func (h *Handler) keyAction(w http.ResponseWriter, r *http.Request) {
 		_, err = h.cfg.Auth.UpdateAPIKey(r.Context(), s.p, id, auth.APIKeyUpdate{Enabled: &on})
 	case "delete":
 		err = h.cfg.Auth.DeleteAPIKey(r.Context(), s.p, id)
+	case "rotate":
+		// The old secret stops at once: whoever rotates from the page
+		// is about to paste the new one.
+		_, secret, err := h.cfg.Auth.RotateAPIKey(r.Context(), s.p, id, 0)
+		if err != nil {
+			h.showHome(w, r, s, statusOf(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+			return
+		}
+		h.showHome(w, r, s, http.StatusOK, page{Notice: "The key has a new secret; the old one no longer works."},
+			&newKey{Secret: secret, BaseURL: h.cfg.BaseURL(r)})
+		return
 	default:
 		h.notFound(w, r)
 		return
@@ -150,6 +186,37 @@ func (h *Handler) keyAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/ui/?done=key-"+action+"d", http.StatusSeeOther)
+}
+
+// expiryChoices are the lifetimes the key form offers, in days.
+var expiryChoices = map[string]time.Duration{"30": 30, "90": 90, "365": 365}
+
+func scopeOr(scope string) string {
+	if scope == "" {
+		return "write"
+	}
+	return scope
+}
+
+// revokeToken is POST /ui/tokens/{id}/revoke: one of the caller's tokens
+// or sessions ends, on every replica. Revoking the current session logs
+// out.
+func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.guard(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	if err := h.cfg.Auth.RevokeTokenByID(r.Context(), s.p, id); err != nil {
+		h.showHome(w, r, s, statusOf(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+		return
+	}
+	if _, still, _ := h.current(r); !still {
+		h.cfg.ClearCookie(w, r)
+		toLogin(w, r, "", "logged-out")
+		return
+	}
+	http.Redirect(w, r, "/ui/?done=token-revoked", http.StatusSeeOther)
 }
 
 // changePassword is POST /ui/password: the current password is checked

@@ -70,6 +70,7 @@ func New(cfg Config) *Handler {
 	m.HandleFunc("POST /ui/keys", h.createKey)
 	m.HandleFunc("POST /ui/keys/{id}/{action}", h.keyAction)
 	m.HandleFunc("POST /ui/password", h.changePassword)
+	m.HandleFunc("POST /ui/tokens/{id}/revoke", h.revokeToken)
 	m.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", staticHandler(http.FileServerFS(static))))
 	m.HandleFunc("/ui/", h.notFound)
 	h.mux = m
