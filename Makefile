@@ -27,6 +27,7 @@ RUN_HOST = $${GATEHOUSE_AUTH_HOST:-127.0.0.1}
 RUN_PORT = $${GATEHOUSE_AUTH_PORT:-9100}
 run: build
 	@echo "starting $(BIN) serve on http://$(RUN_HOST):$(RUN_PORT) (data in ./data; Ctrl-C stops it)"
+	@echo "web page: open http://$(RUN_HOST):$(RUN_PORT)/ui/ and log in (first run: user admin, password printed below)"
 	GATEHOUSE_AUTH_SHUTDOWN_DELAY=$${GATEHOUSE_AUTH_SHUTDOWN_DELAY:-0} ./$(BIN) serve
 
 vet:

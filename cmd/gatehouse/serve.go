@@ -304,7 +304,12 @@ func run(ctx context.Context, srv *http.Server, ln net.Listener, api *httpapi.Se
 		}
 		errc <- srv.Serve(ln)
 	}()
-	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.Bool("tls", srv.TLSConfig != nil))
+	scheme := "http"
+	if srv.TLSConfig != nil {
+		scheme = "https"
+	}
+	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.Bool("tls", srv.TLSConfig != nil),
+		slog.String("web_page", scheme+"://"+ln.Addr().String()+"/ui/"))
 	if ready != nil {
 		ready <- ln.Addr()
 	}

@@ -33,6 +33,12 @@ type NewAPIKey struct {
 	Enabled  *bool
 	// CreatedAt backdates the key (st2 import). Admins only.
 	CreatedAt time.Time
+	// Scope limits the key; "" gives it the caller's own scope. Never
+	// wider than the caller's (EFORBIDDEN).
+	Scope string
+	// ExpiresAt or TTL (not both) make the key expire; neither: never.
+	ExpiresAt time.Time
+	TTL       time.Duration
 }
 
 // CreateAPIKey makes and stores a key for caller. It returns the key and
@@ -62,7 +68,17 @@ func (s *Service) newAPIKey(caller Principal, req NewAPIKey) (store.APIKey, *str
 	if k.User == "" {
 		k.User = caller.User
 	}
+	if err := mayChange(caller); err != nil {
+		return k, nil, err
+	}
 	if err := s.checkCreateRights(caller, k.User, req); err != nil {
+		return k, nil, err
+	}
+	var err error
+	if k.Scope, err = newScope(caller, req.Scope); err != nil {
+		return k, nil, err
+	}
+	if k.ExpiresAt, err = keyExpiry(now, req); err != nil {
 		return k, nil, err
 	}
 	if k.ID == "" {
@@ -80,6 +96,27 @@ func (s *Service) newAPIKey(caller Principal, req NewAPIKey) (store.APIKey, *str
 	plain := token.NewAPIKey()
 	k.KeyHash = token.HashAPIKey(plain)
 	return k, &plain, nil
+}
+
+// maxKeyTTL bounds a key's ttl, so that its expiry stays a time every
+// store and JSON reader can hold.
+const maxKeyTTL = 100 * 365 * 24 * time.Hour
+
+// keyExpiry is when a new key expires: ExpiresAt, now + TTL, or never.
+func keyExpiry(now time.Time, req NewAPIKey) (time.Time, error) {
+	switch {
+	case !req.ExpiresAt.IsZero() && req.TTL != 0:
+		return time.Time{}, Errorf(EINVALID, "Give expires_at or ttl, not both.")
+	case req.TTL < 0 || req.TTL > maxKeyTTL:
+		return time.Time{}, Errorf(EINVALID, "ttl must be between 1 and %d seconds.", int64(maxKeyTTL/time.Second))
+	case req.TTL > 0:
+		return now.Add(req.TTL), nil
+	case !req.ExpiresAt.IsZero() && !req.ExpiresAt.After(now):
+		return time.Time{}, Errorf(EINVALID, "expires_at %s is not in the future.", req.ExpiresAt.UTC().Format(time.RFC3339))
+	case req.ExpiresAt.Sub(now) > maxKeyTTL:
+		return time.Time{}, Errorf(EINVALID, "expires_at is more than 100 years away.")
+	}
+	return req.ExpiresAt.UTC().Truncate(time.Microsecond), nil
 }
 
 // checkCreateRights refuses what only admins may ask for: a key for
@@ -175,6 +212,9 @@ func (s *Service) UpdateAPIKey(ctx context.Context, caller Principal, ref string
 	if err != nil {
 		return k, err
 	}
+	if err := mayChange(caller); err != nil {
+		return k, err
+	}
 	if u.KeyHash != "" && strings.ToLower(u.KeyHash) != k.KeyHash {
 		return k, Errorf(EINVALID, "Update of key_hash is not allowed.")
 	}
@@ -185,7 +225,7 @@ func (s *Service) UpdateAPIKey(ctx context.Context, caller Principal, ref string
 	sctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	err = s.cfg.Store.UpdateAPIKey(sctx, k)
-	s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})
+	s.forgetKey(k)
 	if err != nil {
 		return k, err
 	}
@@ -245,14 +285,62 @@ func (s *Service) DeleteAPIKey(ctx context.Context, caller Principal, ref string
 	if err != nil {
 		return err
 	}
+	if err := mayChange(caller); err != nil {
+		return err
+	}
 	sctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	err = s.cfg.Store.DeleteAPIKey(sctx, k.ID)
-	s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})
+	s.forgetKey(k)
+	s.keyUses.Delete(k.ID)
 	if err != nil {
 		return err
 	}
 	s.metrics.apiKeys.WithLabelValues("deleted").Inc()
 	s.audit(ctx, auditKeyDeleted, outcomeSuccess, k.User, slog.String("key_id", k.ID), slog.String("by", caller.User))
 	return nil
+}
+
+// forgetKey drops k from this replica's cache under its current and its
+// previous secret (other replicas hear of it from the store).
+func (s *Service) forgetKey(k store.APIKey) {
+	s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})
+	if k.PrevKeyHash != "" {
+		s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.PrevKeyHash})
+	}
+}
+
+// maxGrace bounds a rotation's grace period.
+const maxGrace = 30 * 24 * time.Hour
+
+// RotateAPIKey gives the key ref names (see APIKey) a new secret, shown
+// once, and keeps its id, owner, scope, expiry and metadata. The old
+// secret keeps working for grace (0: it stops at once), on every replica,
+// and stops when grace ends without anything else happening: each
+// replica's cache holds the end of the grace period with the old secret.
+// A secret from an earlier rotation stops at once. Admins and the owner
+// may rotate; an imported or disabled key may be rotated too.
+func (s *Service) RotateAPIKey(ctx context.Context, caller Principal, ref string, grace time.Duration) (store.APIKey, string, error) {
+	if grace < 0 || grace > maxGrace {
+		return store.APIKey{}, "", Errorf(EINVALID, "grace must be between 0 and %d seconds.", int64(maxGrace/time.Second))
+	}
+	k, err := s.APIKey(ctx, caller, ref)
+	if err != nil {
+		return k, "", err
+	}
+	if err := mayChange(caller); err != nil {
+		return k, "", err
+	}
+	plain := token.NewAPIKey()
+	sctx, cancel := s.storeCtx(ctx)
+	defer cancel()
+	rotated, err := s.cfg.Store.RotateAPIKey(sctx, k.ID, token.HashAPIKey(plain), s.now().Add(grace))
+	s.forgetKey(k) // the current secret becomes the previous one; an older one stops
+	if err != nil {
+		return k, "", err
+	}
+	s.metrics.apiKeys.WithLabelValues("rotated").Inc()
+	s.audit(ctx, auditKeyRotated, outcomeSuccess, k.User, slog.String("key_id", k.ID), slog.String("by", caller.User),
+		slog.Duration("grace", grace))
+	return rotated, plain, nil
 }

@@ -14,6 +14,8 @@ const (
 	auditKeyEnabled   = "apikey_enabled"
 	auditKeyDisabled  = "apikey_disabled"
 	auditKeyDeleted   = "apikey_deleted"
+	auditKeyRotated   = "apikey_rotated"
+	auditTokenRenewed = "token_renewed"
 	auditUserRemoved  = "user_removed"
 	auditUserCreated  = "user_created"
 	auditUserUpdated  = "user_updated"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
@@ -42,6 +43,10 @@ type Config struct {
 	// ImpersonateAdmins lets service accounts ask for tokens on behalf of
 	// admin users; off by default, since such a token can do anything.
 	ImpersonateAdmins bool
+	// TokenMaxLifetime bounds renewal: a token is never renewed past its
+	// issue time plus this (auth.token_max_lifetime, Vault's max TTL).
+	// 0, the default, turns renewal off.
+	TokenMaxLifetime time.Duration
 
 	// Throttle limits failed logins and token scanning. Limits of 0 are
 	// off; windows of 0 take DefaultThrottle's.
@@ -116,6 +121,11 @@ type Service struct {
 	scans   *scanGuard
 	logins  *loginGuard
 	metrics *metrics
+	// keyUses holds, per API key id, when this process last wrote its
+	// last_used_at (*atomic.Int64 of Unix nanoseconds); see keyUsed.
+	keyUses sync.Map
+	// bg tracks the writes of keyUsed.
+	bg sync.WaitGroup
 }
 
 // New builds a Service over cfg.

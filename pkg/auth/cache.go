@@ -29,10 +29,13 @@ type entry struct {
 	groups   []string
 	metadata map[string]any // nil when empty
 	keyID    string         // API keys only
+	scope    string         // as stored; "" is write
 	created  int64          // Unix microseconds
-	expires  int64          // Unix microseconds; tokens only
+	expires  int64          // Unix microseconds; 0 for a key that never expires
+	grace    int64          // Unix microseconds; a key's previous secret: when it stops
 	added    int64          // Unix nanoseconds, for maxAge
 	enabled  bool           // API keys only
+	session  bool           // tokens only: a browser session
 	size     int            // estimated bytes, counted against maxBytes
 }
 
@@ -148,7 +151,7 @@ func (c *credCache) removeLocked(el *list.Element) {
 // entrySize estimates what e holds: its fixed overhead plus its strings,
 // groups and metadata.
 func entrySize(e *entry) int {
-	n := entryOverhead + len(e.user) + len(e.keyID)
+	n := entryOverhead + len(e.user) + len(e.keyID) + len(e.scope)
 	if len(e.groups) > 0 {
 		n += 24 // the slice's backing array, rounded up
 	}
@@ -199,33 +202,54 @@ func (c *credCache) Token(ctx context.Context, plain string, bound ctxBound) (Pr
 	if err != nil {
 		return Principal{}, err
 	}
-	e := &entry{key: k, user: t.User, groups: t.Groups, metadata: nonEmpty(t.Metadata),
-		created: t.CreatedAt.UnixMicro(), expires: t.ExpiresAt.UnixMicro()}
+	e := &entry{key: k, user: t.User, groups: t.Groups, metadata: nonEmpty(t.Metadata), scope: t.Scope,
+		created: t.CreatedAt.UnixMicro(), expires: t.ExpiresAt.UnixMicro(), session: t.Session}
 	c.put(gen, e)
 	return e.tokenPrincipal(hash), nil
 }
 
-// APIKey returns the key with that secret as a Principal and whether it
-// is enabled, from the cache or the store.
-func (c *credCache) APIKey(ctx context.Context, plain string, bound ctxBound) (Principal, bool, error) {
+// keyState is what Check needs to know of a key besides its Principal.
+type keyState struct {
+	enabled bool
+	// expires is when the key stops working (Unix microseconds; 0:
+	// never); grace, when the secret used is the key's previous one, is
+	// when that secret stops working (0: it is the current secret).
+	expires, grace int64
+}
+
+// APIKey returns the key with that secret as a Principal and its state,
+// from the cache or the store. The secret may be the key's previous one,
+// during or after its grace period (keyState.grace says until when).
+func (c *credCache) APIKey(ctx context.Context, plain string, bound ctxBound) (Principal, keyState, error) {
 	sum := token.SumAPIKey(plain)
 	k := cacheKey{kind: 'k'}
 	copy(k.sum[:], sum[:32])
 	hash := hex.EncodeToString(sum[:])
 	if e, ok := c.get(k); ok {
-		return e.keyPrincipal(hash), e.enabled, nil
+		return e.keyPrincipal(hash), e.keyState(), nil
 	}
 	gen := c.gen.Load()
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	key, err := c.st.APIKeyByHash(ctx, hash)
 	if err != nil {
-		return Principal{}, false, err
+		return Principal{}, keyState{}, err
 	}
-	e := &entry{key: k, user: key.User, metadata: nonEmpty(key.Metadata), keyID: key.ID,
-		created: key.CreatedAt.UnixMicro(), enabled: key.Enabled}
+	e := &entry{key: k, user: key.User, metadata: nonEmpty(key.Metadata), keyID: key.ID, scope: key.Scope,
+		created: key.CreatedAt.UnixMicro(), expires: unixMicroOrZero(key.ExpiresAt), enabled: key.Enabled}
+	if key.KeyHash != hash { // found by its previous hash
+		e.grace = key.PrevExpiresAt.UnixMicro()
+	}
 	c.put(gen, e)
-	return e.keyPrincipal(hash), e.enabled, nil
+	return e.keyPrincipal(hash), e.keyState(), nil
+}
+
+// unixMicroOrZero is t in Unix microseconds, 0 for the zero time.
+func unixMicroOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
 }
 
 // nonEmpty keeps no map for empty metadata: most credentials have none.
@@ -318,10 +342,26 @@ var _ store.NotifyHandler = (*credCache)(nil)
 func (e *entry) tokenPrincipal(hash string) Principal {
 	return Principal{User: e.user, Groups: e.groups, Kind: authn.KindToken, TokenHash: hash,
 		IssuedAt: time.UnixMicro(e.created).UTC(), ExpiresAt: time.UnixMicro(e.expires).UTC(), Metadata: e.metadata,
-		Backend: metaString(e.metadata, MetaBackend)}
+		Backend: metaString(e.metadata, MetaBackend), Scope: scopeOrWrite(e.scope),
+		Session: e.session}
 }
 
+// keyPrincipal is the key as a Principal. Its ExpiresAt is when the
+// secret used stops working: the key's expiry or, for its previous
+// secret, the end of the grace period if that comes first.
 func (e *entry) keyPrincipal(hash string) Principal {
-	return Principal{User: e.user, Kind: authn.KindAPIKey, KeyID: e.keyID, KeyHash: hash,
-		IssuedAt: time.UnixMicro(e.created).UTC(), Metadata: e.metadata}
+	p := Principal{User: e.user, Kind: authn.KindAPIKey, KeyID: e.keyID, KeyHash: hash,
+		IssuedAt: time.UnixMicro(e.created).UTC(), Metadata: e.metadata, Scope: scopeOrWrite(e.scope)}
+	end := e.expires
+	if e.grace != 0 && (end == 0 || e.grace < end) {
+		end = e.grace
+	}
+	if end != 0 {
+		p.ExpiresAt = time.UnixMicro(end).UTC()
+	}
+	return p
+}
+
+func (e *entry) keyState() keyState {
+	return keyState{enabled: e.enabled, expires: e.expires, grace: e.grace}
 }

@@ -21,6 +21,8 @@ const (
 	EEXPIRED = "expired"
 	// EDISABLED: the API key is disabled.
 	EDISABLED = "disabled"
+	// EKEYEXPIRED: the API key has expired.
+	EKEYEXPIRED = "key_expired"
 	// EINVALIDCREDS: the user name and password were refused, or could not
 	// be read. A wrong password and an unknown user are the same.
 	EINVALIDCREDS = "invalid_credentials"
@@ -90,6 +92,8 @@ var (
 	ErrExpired error = &Error{Code: EEXPIRED}
 	// ErrDisabled: the API key is disabled (EDISABLED).
 	ErrDisabled error = &Error{Code: EDISABLED}
+	// ErrKeyExpired: the API key has expired (EKEYEXPIRED).
+	ErrKeyExpired error = &Error{Code: EKEYEXPIRED}
 	// ErrInvalidCredentials: a wrong password, an unknown user or
 	// credentials that could not be read (EINVALIDCREDS).
 	ErrInvalidCredentials error = &Error{Code: EINVALIDCREDS}

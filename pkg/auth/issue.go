@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/authn"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 	"github.com/gatehouse-auth/gatehouse/pkg/token"
@@ -21,6 +22,8 @@ type TokenRequest struct {
 	// User, when set, asks for a token on behalf of that user: service
 	// accounts only (st2's impersonation).
 	User string
+	// Scope limits the token ("read", "path:/hooks/a", ...); "" is write.
+	Scope string
 }
 
 // Issued is a token just made. Secret is shown once and never stored.
@@ -57,7 +60,12 @@ func (s *Service) Issue(ctx context.Context, id backend.Identity, req TokenReque
 	if err != nil {
 		return Issued{}, err
 	}
-	plain, t, err := s.storeNewToken(ctx, id, metadata, service, ttl)
+	// A password allows everything, so any scope may be asked for.
+	scope, err := newScope(Principal{Scope: authn.ScopeWrite}, req.Scope)
+	if err != nil {
+		return Issued{}, err
+	}
+	plain, t, err := s.storeNewToken(ctx, id, newToken{metadata: metadata, service: service, scope: scope}, ttl)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -68,8 +76,12 @@ func (s *Service) Issue(ctx context.Context, id backend.Identity, req TokenReque
 
 func (s *Service) auditIssued(ctx context.Context, t store.Token, issuer string) {
 	attrs := []slog.Attr{slog.String("token_id", t.ID), slog.String("expiry", t.ExpiresAt.Format(TimeLayout)),
+		slog.String("scope", t.Scope),
 		slog.Bool("service", t.Service), slog.String("issued_by", issuer),
 		slog.String("backend", metaString(t.Metadata, MetaBackend))}
+	if t.Session {
+		attrs = append(attrs, logSession(true))
+	}
 	if by, ok := t.Metadata["impersonated_by"].(string); ok {
 		attrs = append(attrs, slog.String("impersonated_by", by))
 	}
@@ -93,9 +105,17 @@ func (s *Service) mayImpersonate(caller, user string) error {
 	return nil
 }
 
+// newToken is what a token is made with besides its user and lifetime.
+type newToken struct {
+	metadata map[string]any
+	service  bool
+	scope    string
+	session  bool // a browser session (IssueSession)
+}
+
 // storeNewToken mints a token and stores its hash. An id or hash collision
 // (2^-64 and 2^-128 odds) is retried once rather than shown to the client.
-func (s *Service) storeNewToken(ctx context.Context, id backend.Identity, metadata map[string]any, service bool, ttl time.Duration) (string, store.Token, error) {
+func (s *Service) storeNewToken(ctx context.Context, id backend.Identity, nt newToken, ttl time.Duration) (string, store.Token, error) {
 	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	var err error
@@ -104,7 +124,8 @@ func (s *Service) storeNewToken(ctx context.Context, id backend.Identity, metada
 		plain := token.NewToken()
 		t := store.Token{
 			ID: token.NewID(now), Hash: token.HashToken(plain), User: id.Username, Groups: id.Groups,
-			Metadata: metadata, Service: service, CreatedAt: now, ExpiresAt: now.Add(ttl),
+			Metadata: nt.metadata, Service: nt.service, CreatedAt: now, ExpiresAt: now.Add(ttl), Scope: nt.scope,
+			Session: nt.session,
 		}
 		if err = s.cfg.Store.CreateToken(ctx, t); !errors.Is(err, store.ErrAlreadyExists) {
 			return plain, t, err

@@ -42,7 +42,7 @@ func (s *Service) LoginForPasswordChange(ctx context.Context, user, password str
 // passwordPrincipal is the caller who sent a right password.
 func passwordPrincipal(id backend.Identity) Principal {
 	return Principal{User: id.Username, Groups: id.Groups, Kind: KindPassword, Location: authn.InHeader,
-		Backend: id.Backend}
+		Backend: id.Backend, Scope: authn.ScopeWrite}
 }
 
 // ErrPasswordChangeRequired refuses a right password of a user who must

@@ -32,7 +32,7 @@ func (s *Service) Lookup(ctx context.Context, value, hint string) (Principal, er
 			return p, nil
 		case EUNKNOWN:
 			continue // perhaps the other kind
-		case EEXPIRED, EDISABLED:
+		case EEXPIRED, EKEYEXPIRED, EDISABLED:
 			return Principal{}, ErrInactive
 		default:
 			return Principal{}, err

@@ -29,7 +29,7 @@ func newMetrics(s *Service) *metrics {
 			Name: "gatehouse_tokens_revoked_total", Help: "Access tokens revoked (revoke, logout, or all of a user's).",
 		}),
 		apiKeys: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gatehouse_api_keys_total", Help: "API key changes by action (created, enabled, disabled, deleted).",
+			Name: "gatehouse_api_keys_total", Help: "API key changes by action (created, enabled, disabled, deleted, rotated).",
 		}, []string{"action"}),
 	}
 	m.all = append(m.all, m.logins, m.issued, m.revoked, m.apiKeys)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/pkg/authn"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
+	"github.com/gatehouse-auth/gatehouse/pkg/token"
 )
 
 // KindPassword is the Kind of a caller that sent a user name and password
@@ -25,9 +26,17 @@ type Principal struct {
 	KeyID     string
 	KeyHash   string
 	IssuedAt  time.Time
-	// ExpiresAt is zero for API keys, which never expire.
+	// ExpiresAt is when the credential stops working: a token's expiry; for
+	// an API key its expiry or, for a rotated key's previous secret, the
+	// end of its grace period; zero for a key that never expires.
 	ExpiresAt time.Time
-	Metadata  map[string]any
+	// Scope is what the credential may do, canonical ("write", "read",
+	// "path:/hooks/a", ...); a password caller's is "write". See
+	// authn.ParseScope.
+	Scope    string
+	Metadata map[string]any
+	// Session is set for a browser session's token (IssueSession).
+	Session bool
 	// Backend names the backend that checked the user's password (for a
 	// token, as recorded in its metadata when it was issued); empty for
 	// API keys.
@@ -35,20 +44,35 @@ type Principal struct {
 }
 
 // Check validates one credential, through the validation cache. It
-// answers EUNKNOWN, EEXPIRED or EDISABLED for a credential that does not
-// authenticate, and store failures as they are (EUNAVAILABLE).
+// answers EUNKNOWN, EEXPIRED, EKEYEXPIRED or EDISABLED for a credential
+// that does not authenticate, and store failures as they are
+// (EUNAVAILABLE). A Bearer value is looked up as a token and as a key.
 func (s *Service) Check(ctx context.Context, cred authn.Credential) (Principal, error) {
-	if cred.Kind == authn.KindAPIKey {
-		p, enabled, err := s.cache.APIKey(ctx, cred.Value, s.storeCtx)
-		if err != nil {
-			return Principal{}, notFoundAs(err, ErrUnknown)
-		}
-		if !enabled {
-			return Principal{}, ErrDisabled
-		}
-		p.Location = cred.Location
-		return p, nil
+	switch cred.Kind {
+	case authn.KindAPIKey:
+		return s.checkKey(ctx, cred)
+	case authn.KindBearer:
+		return s.checkBearer(ctx, cred)
 	}
+	return s.checkToken(ctx, cred)
+}
+
+// checkBearer looks a Bearer value up as both kinds, the one its shape
+// suggests first (tokens are 32 hex digits), so a key sent as Bearer
+// costs no token lookup, and the other when that one is not known.
+func (s *Service) checkBearer(ctx context.Context, cred authn.Credential) (Principal, error) {
+	first, second := s.checkKey, s.checkToken
+	if token.IsTokenShaped(cred.Value) {
+		first, second = s.checkToken, s.checkKey
+	}
+	p, err := first(ctx, cred)
+	if errors.Is(err, ErrUnknown) {
+		return second(ctx, cred)
+	}
+	return p, err
+}
+
+func (s *Service) checkToken(ctx context.Context, cred authn.Credential) (Principal, error) {
 	p, err := s.cache.Token(ctx, cred.Value, s.storeCtx)
 	if err != nil {
 		return Principal{}, notFoundAs(err, ErrUnknown)
@@ -60,6 +84,25 @@ func (s *Service) Check(ctx context.Context, cred authn.Credential) (Principal, 
 	if p.Backend == "" {
 		p.Backend = s.cfg.BackendName // one backend: its tokens do not repeat its name
 	}
+	return p, nil
+}
+
+func (s *Service) checkKey(ctx context.Context, cred authn.Credential) (Principal, error) {
+	p, st, err := s.cache.APIKey(ctx, cred.Value, s.storeCtx)
+	if err != nil {
+		return Principal{}, notFoundAs(err, ErrUnknown)
+	}
+	now := s.now()
+	switch us := now.UnixMicro(); {
+	case st.grace != 0 && us >= st.grace:
+		return Principal{}, ErrUnknown // a rotated key's old secret, past its grace
+	case !st.enabled:
+		return Principal{}, ErrDisabled
+	case st.expires != 0 && us >= st.expires:
+		return Principal{}, ErrKeyExpired
+	}
+	p.Location = cred.Location
+	s.keyUsed(p.KeyID, now)
 	return p, nil
 }
 

@@ -35,7 +35,7 @@ func (s *Service) disableUserKeys(ctx context.Context, user string) ([]store.API
 	defer cancel()
 	changed, err := s.cfg.Store.DisableUserAPIKeys(ctx, user)
 	for _, k := range changed {
-		s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})
+		s.forgetKey(k)
 	}
 	if err != nil {
 		// The keys may have changed although the answer was lost: drop

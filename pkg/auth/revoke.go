@@ -23,10 +23,21 @@ func (s *Service) RevokeCredential(ctx context.Context, caller Principal, value,
 		return s.scanMiss(ctx, caller.User)
 	case err != nil:
 		return err
+	case !sameCredential(p, caller) && mayChange(caller) != nil:
+		return mayChange(caller) // a read credential revokes only itself
 	case p.User == caller.User || s.Privileged(caller.User):
 		return s.revoke(ctx, p, caller.User, "revoke")
 	}
 	return nil
+}
+
+// sameCredential reports whether p is the very token or key caller
+// authenticated with.
+func sameCredential(p, caller Principal) bool {
+	if p.Kind == authn.KindAPIKey {
+		return caller.Kind == authn.KindAPIKey && p.KeyID == caller.KeyID
+	}
+	return p.TokenHash != "" && p.TokenHash == caller.TokenHash
 }
 
 // Logout revokes the token p authenticated with. An API key cannot log
@@ -67,7 +78,7 @@ func (s *Service) revokeKey(ctx context.Context, id, by, how string) error {
 	}
 	k.Enabled, k.Locked = false, true
 	err = s.cfg.Store.UpdateAPIKey(ctx, k)
-	s.cache.Event(store.Event{Kind: store.EventAPIKey, Key: k.KeyHash})
+	s.forgetKey(k)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // deleted meanwhile: revoked all the same
 	}
@@ -93,6 +104,9 @@ type UserRevoked struct {
 func (s *Service) RevokeUser(ctx context.Context, caller Principal, user string, keys bool) (UserRevoked, error) {
 	if !s.IsAdmin(caller.User) {
 		return UserRevoked{}, Errorf(EFORBIDDEN, "Only admins may revoke another user's tokens.")
+	}
+	if err := mayChange(caller); err != nil {
+		return UserRevoked{}, err
 	}
 	if !ValidUsername(user) {
 		return UserRevoked{}, &Error{Code: ENOTFOUND}

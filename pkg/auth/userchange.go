@@ -17,6 +17,9 @@ func (s *Service) UpdateUser(ctx context.Context, caller Principal, name string,
 	if err := s.usersFor(caller); err != nil {
 		return store.User{}, err
 	}
+	if err := mayChange(caller); err != nil {
+		return store.User{}, err
+	}
 	u, err := s.readUser(ctx, name)
 	if err != nil {
 		return store.User{}, err
@@ -87,6 +90,9 @@ func (s *Service) DeleteUser(ctx context.Context, caller Principal, name string)
 	if err := s.usersFor(caller); err != nil {
 		return err
 	}
+	if err := mayChange(caller); err != nil {
+		return err
+	}
 	sctx, cancel := s.storeCtx(ctx)
 	err := s.cfg.Store.DeleteUser(sctx, name)
 	cancel()
@@ -113,6 +119,9 @@ func (s *Service) ChangePassword(ctx context.Context, caller Principal, newPassw
 	}
 	if caller.Kind != authn.KindToken && caller.Kind != KindPassword {
 		return Errorf(EFORBIDDEN, "Change a password with the current password or a token, not an API key.")
+	}
+	if err := mayChange(caller); err != nil {
+		return err
 	}
 	u, err := s.readUser(ctx, caller.User)
 	if ErrorCode(err) == ENOTFOUND {
@@ -166,6 +175,9 @@ func (s *Service) revokeOtherTokens(ctx context.Context, caller Principal) (int,
 func (s *Service) UnlockUser(ctx context.Context, caller Principal, user string) error {
 	if !s.IsAdmin(caller.User) {
 		return Errorf(EFORBIDDEN, "Only admins may unlock accounts.")
+	}
+	if err := mayChange(caller); err != nil {
+		return err
 	}
 	if !ValidUsername(user) {
 		return Errorf(EINVALID, "not a user name")

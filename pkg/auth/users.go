@@ -104,6 +104,9 @@ func (s *Service) CreateUser(ctx context.Context, caller Principal, in NewUser) 
 	if err := s.usersFor(caller); err != nil {
 		return store.User{}, err
 	}
+	if err := mayChange(caller); err != nil {
+		return store.User{}, err
+	}
 	if !ValidUsername(in.Name) {
 		return store.User{}, Errorf(EINVALID, "name must be a user name")
 	}

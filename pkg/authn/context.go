@@ -28,6 +28,10 @@ type Identity struct {
 	IssuedAt time.Time
 	// Metadata is the token's or key's metadata; nil when there is none.
 	Metadata map[string]any
+	// Scope is what the credential may do, as introspection's "scope"
+	// said ("write", "read", "path:/hooks/a", ...). A Gatehouse from before
+	// scopes sends none: that is "write". See ParseScope and RequireScope.
+	Scope string
 	// Credential says what the request carried and where. Its Value is
 	// always empty: the secret is not kept in the context. A handler that
 	// needs it (to call another service as the user) reads it from the

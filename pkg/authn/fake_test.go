@@ -82,7 +82,7 @@ func (g *fakeGatehouse) serve(w http.ResponseWriter, r *http.Request) {
 		g.t.Errorf("form: %v", err)
 	}
 	tok, hint := r.PostForm.Get("token"), r.PostForm.Get("token_type_hint")
-	if tok == "" || (hint != "access_token" && hint != "api_key") {
+	if tok == "" || (hint != "" && hint != "access_token" && hint != "api_key") { // no hint: a Bearer value
 		g.t.Errorf("form %q", r.PostForm.Encode())
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
 		return

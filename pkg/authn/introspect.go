@@ -85,6 +85,14 @@ func (m *Middleware) Introspect(ctx context.Context, c Credential) (Identity, er
 		m.cache.put(key, id, m.now())
 	}
 	id.Credential = Credential{Kind: c.Kind, Location: c.Location}
+	if c.Kind == KindBearer { // now Gatehouse has said which it is
+		switch id.TokenType {
+		case TokenTypeAccess:
+			id.Credential.Kind = KindToken
+		case TokenTypeAPIKey:
+			id.Credential.Kind = KindAPIKey
+		}
+	}
 	return id, nil
 }
 
@@ -167,6 +175,7 @@ type answer struct {
 	Iat       json.Number    `json:"iat"`
 	Groups    []string       `json:"groups"`
 	Metadata  map[string]any `json:"metadata"`
+	Scope     string         `json:"scope"`
 }
 
 // parseAnswer turns a 200 body into an Identity or ErrInvalid. Anything
@@ -183,13 +192,17 @@ func parseAnswer(body []byte) (Identity, error) {
 		return Identity{}, ErrInvalid
 	}
 	id := Identity{Username: a.Username, Groups: a.Groups, TokenType: a.TokenType, Metadata: a.Metadata}
+	sc, err := ParseScope(a.Scope)
+	if err != nil {
+		return Identity{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	id.Scope = sc.String()
 	if id.Username == "" {
 		id.Username = a.Sub
 	}
 	if id.Username == "" {
 		return Identity{}, fmt.Errorf("%w: active answer names no user", ErrUnavailable)
 	}
-	var err error
 	if id.ExpiresAt, err = unixTime(a.Exp); err != nil {
 		return Identity{}, fmt.Errorf("%w: exp: %v", ErrUnavailable, err)
 	}

@@ -69,6 +69,36 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, c Credential
 	}
 }
 
+// msgScope is RequireScope's 403 faultstring.
+const msgScope = "Forbidden - the credential's scope does not allow this request."
+
+// RequireScope returns next behind a scope check: a request reaches next
+// only when the scope of its credential (Identity.Scope) allows its method
+// and path, else 403 JSON {"faultstring": …}. Put it inside Handler:
+//
+//	mux = m.Handler(authn.RequireScope(mux))
+//
+// A request without an Identity in its context (not behind Handler) is
+// refused too: RequireScope never lets through what it cannot check.
+func RequireScope(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := FromContext(r.Context())
+		if !ok || !id.Allows(r.Method, r.URL.EscapedPath()) {
+			writeFault(w, http.StatusForbidden, msgScope)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Allows reports whether the identity's scope allows a request with that
+// method to requestURI (see Scope.Allows). An unreadable scope allows
+// nothing.
+func (id Identity) Allows(method, requestURI string) bool {
+	sc, err := ParseScope(id.Scope)
+	return err == nil && sc.Allows(method, requestURI)
+}
+
 // writeFault writes st2's error shape.
 func writeFault(w http.ResponseWriter, status int, msg string) {
 	b, _ := json.Marshal(struct {

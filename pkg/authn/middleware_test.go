@@ -18,8 +18,11 @@ func TestMissingCredential(t *testing.T) {
 		{"empty header", func(t *testing.T) *http.Request { return get(t, "/thing", "X-Auth-Token", "") }},
 		{"empty query", func(t *testing.T) *http.Request { return get(t, "/thing?x-auth-token=&st2-api-key=") }},
 		{"upper-case query name", func(t *testing.T) *http.Request { return get(t, "/thing?X-Auth-Token="+joeToken) }},
-		{"Authorization Bearer", func(t *testing.T) *http.Request {
-			return get(t, "/thing", "Authorization", "Bearer "+joeToken)
+		{"Authorization Basic", func(t *testing.T) *http.Request {
+			return get(t, "/thing", "Authorization", "Basic am9lOnNlY3JldA==")
+		}},
+		{"Authorization Bearer without a value", func(t *testing.T) *http.Request {
+			return get(t, "/thing", "Authorization", "Bearer ")
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,12 +119,20 @@ func TestActive(t *testing.T) {
 		{"token", func(t *testing.T) *http.Request { return withToken(t, joeToken) }, authn.Identity{
 			Username: "joe", Groups: []string{"ops", "dev"}, TokenType: "access_token",
 			ExpiresAt: time.Unix(now.Add(time.Hour).Unix(), 0), IssuedAt: time.Unix(now.Add(-time.Minute).Unix(), 0),
-			Metadata:   map[string]any{"team": map[string]any{"name": "blue"}},
+			Metadata: map[string]any{"team": map[string]any{"name": "blue"}}, Scope: "write",
+			Credential: authn.Credential{Kind: authn.KindToken, Location: authn.InHeader},
+		}},
+		{"token as Bearer", func(t *testing.T) *http.Request {
+			return get(t, "/thing", "Authorization", "bearer "+joeToken)
+		}, authn.Identity{
+			Username: "joe", Groups: []string{"ops", "dev"}, TokenType: "access_token",
+			ExpiresAt: time.Unix(now.Add(time.Hour).Unix(), 0), IssuedAt: time.Unix(now.Add(-time.Minute).Unix(), 0),
+			Metadata: map[string]any{"team": map[string]any{"name": "blue"}}, Scope: "write",
 			Credential: authn.Credential{Kind: authn.KindToken, Location: authn.InHeader},
 		}},
 		{"api key", func(t *testing.T) *http.Request { return get(t, "/thing?st2-api-key="+joeKey) }, authn.Identity{
 			Username: "joe", Groups: []string{}, TokenType: "api_key",
-			IssuedAt: time.Unix(now.Add(-time.Hour).Unix(), 0), Metadata: map[string]any{},
+			IssuedAt: time.Unix(now.Add(-time.Hour).Unix(), 0), Metadata: map[string]any{}, Scope: "write",
 			Credential: authn.Credential{Kind: authn.KindAPIKey, Location: authn.InQuery},
 		}},
 	} {

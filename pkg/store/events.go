@@ -9,8 +9,9 @@ type EventKind string
 const (
 	// EventToken: the token with hash Event.Key was revoked.
 	EventToken EventKind = "token"
-	// EventAPIKey: the API key with hash Event.Key was changed (enabled,
-	// disabled, given to another user) or deleted.
+	// EventAPIKey: the API key with hash Event.Key (its current or its
+	// previous hash) was changed (enabled, disabled, given to another
+	// user, rotated) or deleted.
 	EventAPIKey EventKind = "apikey"
 	// EventUser: every token of user Event.Key was revoked.
 	EventUser EventKind = "user"
@@ -39,9 +40,11 @@ type NotifyHandler interface {
 
 // Notifier is implemented by stores that several processes share
 // (PostgreSQL). Their TokenStore and APIKeyStore methods publish an Event in
-// the same transaction as each revocation: DeleteToken (EventToken),
-// DeleteUserTokens (EventUser), UpdateAPIKey and DeleteAPIKey (EventAPIKey),
-// DisableUserAPIKeys (one EventAPIKey per key it changed).
+// the same transaction as each revocation: DeleteToken and RenewToken
+// (EventToken), DeleteUserTokens (EventUser), UpdateAPIKey and DeleteAPIKey
+// (EventAPIKey for the key's hash, and for its previous hash while it has
+// one), DisableUserAPIKeys (the same for every key it changed),
+// RotateAPIKey (EventAPIKey for the hashes it replaced).
 // A store used by one process only (SQLite) does not implement it; the
 // process invalidates its own cache.
 type Notifier interface {

@@ -35,6 +35,12 @@ type Token struct {
 	Service   bool           // issued to a service account
 	CreatedAt time.Time      // UTC, microsecond precision
 	ExpiresAt time.Time      // UTC, microsecond precision
+	// Scope is the token's scope, space-separated ("read",
+	// "path:/hooks/a"); "" (every token made before scopes) means "write".
+	Scope string
+	// Session marks a browser session: the token behind the
+	// gatehouse_session cookie (POST /auth/v1/session).
+	Session bool
 }
 
 // APIKey is a long-lived key. The key itself is never stored.
@@ -49,6 +55,18 @@ type APIKey struct {
 	// RFC 7009 or disabled because its user was removed: only an admin may
 	// enable it again. Enabling by an admin clears it.
 	Locked bool
+	// Scope is the key's scope, space-separated; "" (every key made before
+	// scopes, every key imported from st2) means "write".
+	Scope string
+	// ExpiresAt is when the key stops working; zero: never.
+	ExpiresAt time.Time
+	// LastUsedAt is when the key last authenticated a request, written at
+	// most about once a minute; zero: never (or not since it was known).
+	LastUsedAt time.Time
+	// PrevKeyHash is the key's hash before its last rotation, which keeps
+	// working until PrevExpiresAt; "" if the key was never rotated.
+	PrevKeyHash   string
+	PrevExpiresAt time.Time
 }
 
 // TokenStore keeps access tokens.
@@ -63,10 +81,28 @@ type TokenStore interface {
 	DeleteToken(ctx context.Context, hash string) (deleted bool, err error)
 	// DeleteUserTokens removes every token of user and returns their hashes.
 	DeleteUserTokens(ctx context.Context, user string) (hashes []string, err error)
+	// TokenByID returns the token with that id, expired or not.
+	// ErrNotFound if there is none.
+	TokenByID(ctx context.Context, id string) (Token, error)
+	// ListTokens returns the tokens of f.User that expire after f.Now,
+	// ordered by creation time then id, at most f.Limit of them (<= 0: no
+	// limit).
+	ListTokens(ctx context.Context, f TokenFilter) ([]Token, error)
+	// RenewToken sets the expiry of the token with that hash to expires.
+	// ErrNotFound if there is none. A shared store publishes EventToken,
+	// so that replicas forget the old expiry.
+	RenewToken(ctx context.Context, hash string, expires time.Time) error
 	// PurgeExpiredTokens deletes at most limit tokens whose expiry is at or
 	// before now, oldest expiry first, and returns how many it deleted. A
 	// limit <= 0 deletes nothing.
 	PurgeExpiredTokens(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// TokenFilter narrows ListTokens.
+type TokenFilter struct {
+	User  string    // required: this user's tokens
+	Now   time.Time // only tokens expiring after Now
+	Limit int       // at most this many; <= 0 means no limit
 }
 
 // APIKeyFilter narrows ListAPIKeys.
@@ -82,14 +118,27 @@ type APIKeyStore interface {
 	CreateAPIKey(ctx context.Context, k APIKey) error
 	// APIKeyByID returns the key with that id. ErrNotFound if none.
 	APIKeyByID(ctx context.Context, id string) (APIKey, error)
-	// APIKeyByHash returns the key with that hash. ErrNotFound if none.
+	// APIKeyByHash returns the key whose KeyHash or PrevKeyHash is
+	// keyHash (the caller compares to tell which, and checks
+	// PrevExpiresAt). ErrNotFound if none.
 	APIKeyByHash(ctx context.Context, keyHash string) (APIKey, error)
 	// ListAPIKeys returns one page of keys ordered by creation time then id,
 	// and the total number of keys matching f (ignoring Limit and Offset).
 	ListAPIKeys(ctx context.Context, f APIKeyFilter) (keys []APIKey, total int, err error)
 	// UpdateAPIKey replaces User, Metadata, Enabled and Locked of the key
-	// with k.ID; ID, KeyHash and CreatedAt never change. ErrNotFound if none.
+	// with k.ID; ID, KeyHash, CreatedAt, Scope, ExpiresAt and the rotation
+	// fields never change here. ErrNotFound if none.
 	UpdateAPIKey(ctx context.Context, k APIKey) error
+	// RotateAPIKey gives the key with that id the hash newHash: its
+	// current hash becomes PrevKeyHash, working until prevUntil (a
+	// previous PrevKeyHash stops working at once). It returns the key as
+	// it is now. ErrNotFound if none; ErrAlreadyExists if newHash is taken.
+	// A shared store publishes EventAPIKey for the hashes replaced.
+	RotateAPIKey(ctx context.Context, id, newHash string, prevUntil time.Time) (APIKey, error)
+	// TouchAPIKey sets LastUsedAt of the key with that id to at, unless
+	// it is already later than at minus a minute; it reports whether it
+	// wrote. A missing key is not an error (it wrote nothing).
+	TouchAPIKey(ctx context.Context, id string, at time.Time) (bool, error)
 	// DisableUserAPIKeys disables and locks every key of user, in one
 	// transaction, and returns the keys it changed as they are now (keys
 	// already disabled and locked are left alone and not returned).

@@ -80,6 +80,10 @@ func NewID(now time.Time) string {
 	return hex.EncodeToString(id[:])
 }
 
+// IsTokenShaped reports whether s has the shape of an access token: 32
+// lowercase hex digits (NewToken's, and st2's UUID hex).
+func IsTokenShaped(s string) bool { return len(s) == 2*TokenBytes && isLowerHex(s) }
+
 // IsID reports whether s has the shape of an id made by NewID.
 func IsID(s string) bool {
 	return len(s) == 24 && isLowerHex(s)

@@ -4,10 +4,31 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // ts is t as PostgreSQL keeps it: truncated to the microsecond.
 func ts(t time.Time) time.Time { return t.Truncate(time.Microsecond) }
+
+// nullTime is ts(t), or NULL for the zero time.
+func nullTime(t time.Time) pgtype.Timestamptz {
+	if t.IsZero() {
+		return pgtype.Timestamptz{}
+	}
+	return pgtype.Timestamptz{Time: ts(t), Valid: true}
+}
+
+// fromNullTime is the inverse of nullTime, in UTC.
+func fromNullTime(n pgtype.Timestamptz) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return n.Time.UTC()
+}
+
+// nullString is s, or NULL for "".
+func nullString(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
 
 // encodeMetadata returns m as JSON; nil becomes {}.
 func encodeMetadata(m map[string]any) ([]byte, error) {

@@ -10,7 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
-const tokenColumns = `id, token_hash, username, groups, metadata, service, created_at, expires_at`
+const tokenColumns = `id, token_hash, username, groups, metadata, service, created_at, expires_at, scope, session`
 
 // CreateToken inserts t. store.ErrAlreadyExists if its ID or Hash is taken.
 func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
@@ -23,8 +23,8 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 		groups = []string{} // nil would be NULL
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		t.ID, t.Hash, t.User, groups, meta, t.Service, ts(t.CreatedAt), ts(t.ExpiresAt))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		t.ID, t.Hash, t.User, groups, meta, t.Service, ts(t.CreatedAt), ts(t.ExpiresAt), t.Scope, t.Session)
 	return translate("create token", err)
 }
 
@@ -34,6 +34,49 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (store.Token, erro
 	row := s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE token_hash = $1`, hash)
 	t, err := scanToken(row)
 	return t, translate("token by hash", err)
+}
+
+// TokenByID returns the token with that id, expired or not.
+// store.ErrNotFound if there is none.
+func (s *Store) TokenByID(ctx context.Context, id string) (store.Token, error) {
+	row := s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = $1`, id)
+	t, err := scanToken(row)
+	return t, translate("token by id", err)
+}
+
+// ListTokens returns the live tokens of f.User, oldest first.
+func (s *Store) ListTokens(ctx context.Context, f store.TokenFilter) ([]store.Token, error) {
+	var limit any // NULL: no limit
+	if f.Limit > 0 {
+		limit = f.Limit
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM tokens
+		WHERE username = $1 AND expires_at > $2 ORDER BY created_at, id LIMIT $3`, f.User, ts(f.Now), limit)
+	tokens, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Token, error) { return scanToken(r) })
+	if err != nil {
+		return nil, translate("list tokens", err)
+	}
+	if tokens == nil {
+		tokens = []store.Token{}
+	}
+	return tokens, nil
+}
+
+// RenewToken sets the expiry of the token with that hash and publishes
+// store.EventToken in the same transaction, so that every replica forgets
+// the old expiry. store.ErrNotFound if there is none.
+func (s *Store) RenewToken(ctx context.Context, hash string, expires time.Time) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE tokens SET expires_at = $2 WHERE token_hash = $1`, hash, ts(expires))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return pgx.ErrNoRows
+		}
+		return s.publish(ctx, tx, store.Event{Kind: store.EventToken, Key: hash})
+	})
+	return translate("renew token", err)
 }
 
 // DeleteToken removes the token with that hash and reports whether it
@@ -95,7 +138,7 @@ func scanToken(row pgx.Row) (store.Token, error) {
 		t    store.Token
 		meta []byte
 	)
-	err := row.Scan(&t.ID, &t.Hash, &t.User, &t.Groups, &meta, &t.Service, &t.CreatedAt, &t.ExpiresAt)
+	err := row.Scan(&t.ID, &t.Hash, &t.User, &t.Groups, &meta, &t.Service, &t.CreatedAt, &t.ExpiresAt, &t.Scope, &t.Session)
 	if err != nil {
 		return store.Token{}, err
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
-const apiKeyColumns = `id, key_hash, username, metadata, created_at, enabled, locked`
+const apiKeyColumns = `id, key_hash, username, metadata, created_at, enabled, locked, scope, expires_at,
+	last_used_at, prev_key_hash, prev_expires_at`
 
 // CreateAPIKey inserts k. store.ErrAlreadyExists if its ID or KeyHash is
 // taken.
@@ -19,8 +21,9 @@ func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 	}
 	return s.write(ctx, "create api key", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			k.ID, k.KeyHash, k.User, meta, micros(k.CreatedAt), k.Enabled, k.Locked)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			k.ID, k.KeyHash, k.User, meta, micros(k.CreatedAt), k.Enabled, k.Locked, k.Scope,
+			nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), nullString(k.PrevKeyHash), nullMicros(k.PrevExpiresAt))
 		return err
 	})
 }
@@ -32,9 +35,11 @@ func (s *Store) APIKeyByID(ctx context.Context, id string) (store.APIKey, error)
 	return k, translate("api key by id", err)
 }
 
-// APIKeyByHash returns the key with that hash. store.ErrNotFound if none.
+// APIKeyByHash returns the key whose current or previous hash is keyHash.
+// store.ErrNotFound if none.
 func (s *Store) APIKeyByHash(ctx context.Context, keyHash string) (store.APIKey, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`, keyHash)
+	row := s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE key_hash = ?1 OR prev_key_hash = ?1 LIMIT 1`, keyHash)
 	k, err := scanAPIKey(row)
 	return k, translate("api key by hash", err)
 }
@@ -99,6 +104,35 @@ func (s *Store) UpdateAPIKey(ctx context.Context, k store.APIKey) error {
 	})
 }
 
+// RotateAPIKey gives the key with that id the hash newHash; the current
+// hash keeps working until prevUntil.
+func (s *Store) RotateAPIKey(ctx context.Context, id, newHash string, prevUntil time.Time) (store.APIKey, error) {
+	var k store.APIKey
+	err := s.write(ctx, "rotate api key", func(tx *sql.Tx) (err error) {
+		row := tx.QueryRowContext(ctx, `UPDATE api_keys SET prev_key_hash = key_hash, prev_expires_at = ?,
+			key_hash = ? WHERE id = ? RETURNING `+apiKeyColumns, micros(prevUntil), newHash, id)
+		k, err = scanAPIKey(row)
+		return err
+	})
+	return k, err
+}
+
+// TouchAPIKey sets last_used_at of the key with that id to at unless it
+// was set less than a minute before at.
+func (s *Store) TouchAPIKey(ctx context.Context, id string, at time.Time) (bool, error) {
+	var n int64
+	err := s.write(ctx, "touch api key", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ?1
+			WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at <= ?1 - 60000000)`, micros(at), id)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n > 0, err
+}
+
 // DisableUserAPIKeys disables and locks every key of user and returns the
 // keys it changed, as they are now.
 func (s *Store) DisableUserAPIKeys(ctx context.Context, user string) ([]store.APIKey, error) {
@@ -148,13 +182,18 @@ func oneRow(res sql.Result, err error) error {
 
 func scanAPIKey(row scanner) (store.APIKey, error) {
 	var (
-		k       store.APIKey
-		meta    string
-		created int64
+		k                        store.APIKey
+		meta                     string
+		created                  int64
+		expires, used, prevUntil sql.NullInt64
+		prev                     sql.NullString
 	)
-	if err := row.Scan(&k.ID, &k.KeyHash, &k.User, &meta, &created, &k.Enabled, &k.Locked); err != nil {
+	if err := row.Scan(&k.ID, &k.KeyHash, &k.User, &meta, &created, &k.Enabled, &k.Locked, &k.Scope,
+		&expires, &used, &prev, &prevUntil); err != nil {
 		return store.APIKey{}, err
 	}
+	k.ExpiresAt, k.LastUsedAt, k.PrevExpiresAt = fromNullMicros(expires), fromNullMicros(used), fromNullMicros(prevUntil)
+	k.PrevKeyHash = prev.String
 	var err error
 	if k.Metadata, err = decodeMetadata(meta); err != nil {
 		return store.APIKey{}, fmt.Errorf("metadata of api key %s: %w", k.ID, err)

@@ -10,7 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
-const tokenColumns = `id, token_hash, username, groups, metadata, service, created_at, expires_at`
+const tokenColumns = `id, token_hash, username, groups, metadata, service, created_at, expires_at, scope, session`
 
 // CreateToken inserts t. store.ErrAlreadyExists if its ID or Hash is taken.
 func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
@@ -20,8 +20,8 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	}
 	return s.write(ctx, "create token", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Hash, t.User, groups, meta, t.Service, micros(t.CreatedAt), micros(t.ExpiresAt))
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Hash, t.User, groups, meta, t.Service, micros(t.CreatedAt), micros(t.ExpiresAt), t.Scope, t.Session)
 		return err
 	})
 }
@@ -32,6 +32,46 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (store.Token, erro
 	row := s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE token_hash = ?`, hash)
 	t, err := scanToken(row)
 	return t, translate("token by hash", err)
+}
+
+// TokenByID returns the token with that id, expired or not.
+// store.ErrNotFound if there is none.
+func (s *Store) TokenByID(ctx context.Context, id string) (store.Token, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = ?`, id)
+	t, err := scanToken(row)
+	return t, translate("token by id", err)
+}
+
+// ListTokens returns the live tokens of f.User, oldest first.
+func (s *Store) ListTokens(ctx context.Context, f store.TokenFilter) ([]store.Token, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens
+		WHERE username = ? AND expires_at > ? ORDER BY created_at, id LIMIT ?`, f.User, micros(f.Now), limit)
+	if err != nil {
+		return nil, translate("list tokens", err)
+	}
+	defer rows.Close()
+	tokens := []store.Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, translate("list tokens", err)
+		}
+		tokens = append(tokens, t)
+	}
+	return tokens, translate("list tokens", rows.Err())
+}
+
+// RenewToken sets the expiry of the token with that hash.
+// store.ErrNotFound if there is none.
+func (s *Store) RenewToken(ctx context.Context, hash string, expires time.Time) error {
+	return s.write(ctx, "renew token", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tokens SET expires_at = ? WHERE token_hash = ?`, micros(expires), hash)
+		return oneRow(res, err)
+	})
 }
 
 // DeleteToken removes the token with that hash and reports whether it
@@ -102,7 +142,7 @@ func scanToken(row scanner) (store.Token, error) {
 		groups, meta     string
 		created, expires int64
 	)
-	err := row.Scan(&t.ID, &t.Hash, &t.User, &groups, &meta, &t.Service, &created, &expires)
+	err := row.Scan(&t.ID, &t.Hash, &t.User, &groups, &meta, &t.Service, &created, &expires, &t.Scope, &t.Session)
 	if err != nil {
 		return store.Token{}, err
 	}

@@ -15,6 +15,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		run  func(t *testing.T, s store.Store)
 	}{
 		{"TokenRoundTrip", testTokenRoundTrip},
+		{"TokenSession", testTokenSession},
 		{"TokenNilGroupsAndMetadata", testTokenNilGroupsAndMetadata},
 		{"TokenDuplicate", testTokenDuplicate},
 		{"TokenByHashUnknown", testTokenByHashUnknown},
@@ -37,6 +38,12 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpdateAndDeleteUser", testUpdateAndDeleteUser},
 		{"ListUsers", testListUsers},
 		{"UsersCancelledContext", testUsersCancelled},
+		{"TokenScopeAndByID", testTokenScopeAndByID},
+		{"ListTokens", testListTokens},
+		{"RenewToken", testRenewToken},
+		{"APIKeyLifecycleFields", testAPIKeyLifecycleFields},
+		{"RotateAPIKey", testRotateAPIKey},
+		{"TouchAPIKey", testTouchAPIKey},
 		{"Ping", testPing},
 		{"ThrottleCounts", testThrottleCounts},
 		{"ThrottleClearAndPurge", testThrottleClearAndPurge},

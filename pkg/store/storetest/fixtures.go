@@ -81,6 +81,9 @@ func normalizedToken(t store.Token) store.Token {
 
 func normalizedAPIKey(k store.APIKey) store.APIKey {
 	k.CreatedAt = k.CreatedAt.Truncate(time.Microsecond).UTC()
+	k.ExpiresAt = k.ExpiresAt.Truncate(time.Microsecond).UTC()
+	k.LastUsedAt = k.LastUsedAt.Truncate(time.Microsecond).UTC()
+	k.PrevExpiresAt = k.PrevExpiresAt.Truncate(time.Microsecond).UTC()
 	if k.Metadata == nil {
 		k.Metadata = map[string]any{}
 	}
@@ -99,7 +102,7 @@ func checkToken(t testing.TB, got, want store.Token) {
 func checkAPIKey(t testing.TB, got, want store.APIKey) {
 	t.Helper()
 	want = normalizedAPIKey(want)
-	checkUTC(t, got.CreatedAt)
+	checkUTC(t, got.CreatedAt, got.ExpiresAt, got.LastUsedAt, got.PrevExpiresAt)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("api key:\n got %#v\nwant %#v", got, want)
 	}

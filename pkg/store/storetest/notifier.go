@@ -223,6 +223,26 @@ func notifyCases(ctx context.Context, a store.Store) []struct {
 				return err
 			}
 		}},
+		{"RenewToken", func(t *testing.T) (store.Event, func() error) {
+			tok := NewToken(t, a, "gina")
+			return store.Event{Kind: store.EventToken, Key: tok.Hash}, func() error {
+				return a.RenewToken(ctx, tok.Hash, tok.ExpiresAt.Add(time.Hour))
+			}
+		}},
+		{"RotateAPIKey", func(t *testing.T) (store.Event, func() error) {
+			k := NewAPIKey(t, a, "hank")
+			return store.Event{Kind: store.EventAPIKey, Key: k.KeyHash}, func() error {
+				_, err := a.RotateAPIKey(ctx, k.ID, randomHex(64), time.Now().Add(time.Hour))
+				return err
+			}
+		}},
+		{"DeleteAPIKey of a rotated key: its old hash", func(t *testing.T) (store.Event, func() error) {
+			k := NewAPIKey(t, a, "ivan")
+			if _, err := a.RotateAPIKey(ctx, k.ID, randomHex(64), time.Now().Add(time.Hour)); err != nil {
+				t.Fatalf("RotateAPIKey: %v", err)
+			}
+			return store.Event{Kind: store.EventAPIKey, Key: k.KeyHash}, func() error { return a.DeleteAPIKey(ctx, k.ID) }
+		}},
 		{"DeleteAPIKey", func(t *testing.T) (store.Event, func() error) {
 			k := NewAPIKey(t, a, "erin")
 			return store.Event{Kind: store.EventAPIKey, Key: k.KeyHash}, func() error { return a.DeleteAPIKey(ctx, k.ID) }

@@ -1,0 +1,4 @@
+package auth
+
+// WaitBackground waits for the writes keyUsed started.
+func (s *Service) WaitBackground() { s.bg.Wait() }
