@@ -111,6 +111,7 @@ type Store interface {
 	APIKeyStore
 	ThrottleStore
 	UserStore
+	PendingLoginStore
 	// Ping checks that the database answers. It is cheap enough for every
 	// health check.
 	Ping(ctx context.Context) error

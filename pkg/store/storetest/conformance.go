@@ -41,6 +41,9 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ThrottleCounts", testThrottleCounts},
 		{"ThrottleClearAndPurge", testThrottleClearAndPurge},
 		{"ThrottleClearPrefix", testThrottleClearPrefix},
+		{"PendingLoginOnce", testPendingLoginOnce},
+		{"PendingLoginExpiry", testPendingLoginExpiry},
+		{"PendingLoginRace", testPendingLoginRace},
 		{"CancelledContext", testCancelledContext},
 		{"NoSecretsStored", testNoSecretsStored},
 	}
