@@ -233,6 +233,7 @@ func apiConfig(cfg config.Config, st store.Store, bs backends, log *slog.Logger)
 		Store:             st,
 		Backend:           bs.backend,
 		Local:             localHasher(bs),
+		SSO:               bs.sso,
 		Logger:            log,
 		TokenTTL:          time.Duration(cfg.Auth.TokenTTL) * time.Second,
 		ServiceTokenTTL:   time.Duration(cfg.Auth.ServiceTokenTTL) * time.Second,

@@ -80,6 +80,16 @@ func (s *Service) purgeExpired(ctx context.Context) {
 		s.log.Info("purged expired tokens", slog.Int("count", total))
 	}
 	s.purgeFailures(ctx)
+	s.purgePendingLogins(ctx)
+}
+
+// purgePendingLogins deletes single sign-on logins that expired unfinished.
+func (s *Service) purgePendingLogins(ctx context.Context) {
+	bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := s.cfg.Store.PurgePendingLogins(bctx, s.now()); err != nil {
+		s.log.Warn("purging pending single sign-on logins", slog.String("error", err.Error()))
+	}
 }
 
 // purgeFailures deletes throttle counts older than the longest window.
