@@ -33,6 +33,7 @@ type entry struct {
 	expires  int64          // Unix microseconds; tokens only
 	added    int64          // Unix nanoseconds, for maxAge
 	enabled  bool           // API keys only
+	session  bool           // tokens only: a browser session
 	size     int            // estimated bytes, counted against maxBytes
 }
 
@@ -200,7 +201,7 @@ func (c *credCache) Token(ctx context.Context, plain string, bound ctxBound) (Pr
 		return Principal{}, err
 	}
 	e := &entry{key: k, user: t.User, groups: t.Groups, metadata: nonEmpty(t.Metadata),
-		created: t.CreatedAt.UnixMicro(), expires: t.ExpiresAt.UnixMicro()}
+		created: t.CreatedAt.UnixMicro(), expires: t.ExpiresAt.UnixMicro(), session: t.Session}
 	c.put(gen, e)
 	return e.tokenPrincipal(hash), nil
 }
@@ -318,7 +319,7 @@ var _ store.NotifyHandler = (*credCache)(nil)
 func (e *entry) tokenPrincipal(hash string) Principal {
 	return Principal{User: e.user, Groups: e.groups, Kind: authn.KindToken, TokenHash: hash,
 		IssuedAt: time.UnixMicro(e.created).UTC(), ExpiresAt: time.UnixMicro(e.expires).UTC(), Metadata: e.metadata,
-		Backend: metaString(e.metadata, MetaBackend)}
+		Backend: metaString(e.metadata, MetaBackend), Session: e.session}
 }
 
 func (e *entry) keyPrincipal(hash string) Principal {

@@ -57,7 +57,7 @@ func (s *Service) Issue(ctx context.Context, id backend.Identity, req TokenReque
 	if err != nil {
 		return Issued{}, err
 	}
-	plain, t, err := s.storeNewToken(ctx, id, metadata, service, ttl)
+	plain, t, err := s.storeNewToken(ctx, id, metadata, service, false, ttl)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -70,6 +70,9 @@ func (s *Service) auditIssued(ctx context.Context, t store.Token, issuer string)
 	attrs := []slog.Attr{slog.String("token_id", t.ID), slog.String("expiry", t.ExpiresAt.Format(TimeLayout)),
 		slog.Bool("service", t.Service), slog.String("issued_by", issuer),
 		slog.String("backend", metaString(t.Metadata, MetaBackend))}
+	if t.Session {
+		attrs = append(attrs, logSession(true))
+	}
 	if by, ok := t.Metadata["impersonated_by"].(string); ok {
 		attrs = append(attrs, slog.String("impersonated_by", by))
 	}
@@ -95,7 +98,7 @@ func (s *Service) mayImpersonate(caller, user string) error {
 
 // storeNewToken mints a token and stores its hash. An id or hash collision
 // (2^-64 and 2^-128 odds) is retried once rather than shown to the client.
-func (s *Service) storeNewToken(ctx context.Context, id backend.Identity, metadata map[string]any, service bool, ttl time.Duration) (string, store.Token, error) {
+func (s *Service) storeNewToken(ctx context.Context, id backend.Identity, metadata map[string]any, service, session bool, ttl time.Duration) (string, store.Token, error) {
 	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	var err error
@@ -104,7 +107,7 @@ func (s *Service) storeNewToken(ctx context.Context, id backend.Identity, metada
 		plain := token.NewToken()
 		t := store.Token{
 			ID: token.NewID(now), Hash: token.HashToken(plain), User: id.Username, Groups: id.Groups,
-			Metadata: metadata, Service: service, CreatedAt: now, ExpiresAt: now.Add(ttl),
+			Metadata: metadata, Service: service, CreatedAt: now, ExpiresAt: now.Add(ttl), Session: session,
 		}
 		if err = s.cfg.Store.CreateToken(ctx, t); !errors.Is(err, store.ErrAlreadyExists) {
 			return plain, t, err

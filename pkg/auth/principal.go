@@ -28,6 +28,8 @@ type Principal struct {
 	// ExpiresAt is zero for API keys, which never expire.
 	ExpiresAt time.Time
 	Metadata  map[string]any
+	// Session is set for a browser session's token (IssueSession).
+	Session bool
 	// Backend names the backend that checked the user's password (for a
 	// token, as recorded in its metadata when it was issued); empty for
 	// API keys.

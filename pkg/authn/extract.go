@@ -21,6 +21,8 @@ type Location string
 const (
 	InHeader Location = "header"
 	InQuery  Location = "query"
+	// InCookie is the browser session cookie (CookieSession).
+	InCookie Location = "cookie"
 )
 
 // Header and query parameter names, from st2common/constants/auth.py.
@@ -29,6 +31,9 @@ const (
 	HeaderAPIKey = "St2-Api-Key"
 	QueryToken   = "x-auth-token"
 	QueryAPIKey  = "st2-api-key"
+	// CookieSession is the browser session cookie Gatehouse sets on
+	// POST /auth/v1/session; its value is a token.
+	CookieSession = "gatehouse_session"
 )
 
 // Credential is a token or key read from a request.
@@ -39,7 +44,8 @@ type Credential struct {
 }
 
 // Extract reads the request's credential in st2's order: header X-Auth-Token,
-// header St2-Api-Key, query x-auth-token, query st2-api-key. The first
+// header St2-Api-Key, the session cookie gatehouse_session (a token), query
+// x-auth-token, query st2-api-key. The first
 // non-empty one wins and is the only one that counts: a bad token next to a
 // good key is a bad request, as in st2. ok is false when none is present.
 func Extract(r *http.Request) (c Credential, ok bool) {
@@ -49,7 +55,27 @@ func Extract(r *http.Request) (c Credential, ok bool) {
 	if v := r.Header.Get(HeaderAPIKey); v != "" {
 		return Credential{KindAPIKey, InHeader, v}, true
 	}
+	if c, ok := ExtractCookie(r); ok {
+		return c, true
+	}
 	return ExtractQuery(r.URL.RawQuery)
+}
+
+// ExtractCookie reads the browser session cookie alone. A cookie that is
+// empty or sent twice with different values counts as none, so a cookie
+// planted by a sibling domain cannot choose which session is used.
+func ExtractCookie(r *http.Request) (c Credential, ok bool) {
+	var v string
+	for _, ck := range r.CookiesNamed(CookieSession) {
+		if ck.Value == "" || (v != "" && ck.Value != v) {
+			return Credential{}, false
+		}
+		v = ck.Value
+	}
+	if v == "" {
+		return Credential{}, false
+	}
+	return Credential{KindToken, InCookie, v}, true
 }
 
 // ExtractQuery reads a credential from a raw query string alone (the webhook

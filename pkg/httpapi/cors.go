@@ -10,7 +10,7 @@ import (
 // The CORS headers st2 sends on every response (st2common middleware/cors.py).
 const (
 	corsMethods = "GET,POST,PUT,DELETE,OPTIONS"
-	corsHeaders = "Content-Type,Authorization,X-Auth-Token,St2-Api-Key,X-Request-ID"
+	corsHeaders = "Content-Type,Authorization,X-Auth-Token,St2-Api-Key,X-CSRF-Token,X-Request-ID"
 	corsExpose  = "Content-Type,X-Limit,X-Total-Count,X-Request-ID"
 )
 

@@ -22,9 +22,15 @@ func (s *Server) login(r *http.Request) (backend.Identity, error) {
 
 // authenticate finds the caller of a route: its token or API key in the
 // usual places, else HTTP Basic through auth.Service.LoginCaller. Store
-// failures are returned as they are (503).
+// failures are returned as they are (503). A caller with only the session
+// cookie must pass the CSRF check for anything but GET, HEAD and OPTIONS.
 func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
 	if cred, ok := authn.Extract(r); ok {
+		if cred.Location == authn.InCookie {
+			if err := s.checkCSRF(r, cred.Value); err != nil {
+				return auth.Principal{}, err
+			}
+		}
 		return s.auth.Check(r.Context(), cred)
 	}
 	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
+
 	"github.com/gatehouse-auth/gatehouse/pkg/authn"
 )
 
@@ -21,9 +23,9 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	auth := meAuthentication{Method: string(p.Kind), Location: string(p.Location)}
+	authInfo := meAuthentication{Method: string(p.Kind), Location: string(p.Location)}
 	if p.Kind == authn.KindToken {
-		auth.TokenExpire = p.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
+		authInfo.TokenExpire = p.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
 	}
 	groups := p.Groups
 	if groups == nil {
@@ -33,9 +35,14 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	if metadata == nil {
 		metadata = map[string]any{}
 	}
-	out := map[string]any{"username": p.User, "groups": groups, "authentication": auth, "metadata": metadata}
+	out := map[string]any{"username": p.User, "groups": groups, "authentication": authInfo, "metadata": metadata}
 	if p.Backend != "" {
 		out["backend"] = p.Backend
+	}
+	// A page holding only the HttpOnly cookie learns here the token it
+	// must send in X-CSRF-Token with requests that change state.
+	if cred, ok := authn.Extract(r); ok && cred.Location == authn.InCookie {
+		out["csrf_token"] = auth.CSRFToken(cred.Value)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -97,7 +97,7 @@ func TestCORS(t *testing.T) {
 	pre := send("OPTIONS", "https://ui.example.com")
 	if pre.StatusCode != 200 || pre.Header.Get("Access-Control-Allow-Origin") != "https://ui.example.com" ||
 		pre.Header.Get("Access-Control-Allow-Methods") != "GET,POST,PUT,DELETE,OPTIONS" ||
-		pre.Header.Get("Access-Control-Allow-Headers") != "Content-Type,Authorization,X-Auth-Token,St2-Api-Key,X-Request-ID" ||
+		pre.Header.Get("Access-Control-Allow-Headers") != "Content-Type,Authorization,X-Auth-Token,St2-Api-Key,X-CSRF-Token,X-Request-ID" ||
 		pre.Header.Get("Access-Control-Allow-Credentials") != "true" || pre.Header.Get("X-Request-ID") == "" {
 		t.Fatalf("preflight: %d %v", pre.StatusCode, pre.Header)
 	}

@@ -193,6 +193,8 @@ func (s *Server) routes() chi.Router {
 	r.Delete("/auth/v1/tokens/current", s.handle(s.logout))
 	r.Delete("/auth/v1/users/{user}/tokens", s.handle(s.revokeUserTokens))
 	r.Get("/auth/v1/me", s.handle(s.me))
+	r.Post("/auth/v1/session", s.handle(s.createSession))
+	r.Delete("/auth/v1/session", s.handle(s.deleteSession))
 	r.Get("/auth/v1/users", s.handle(s.listUsers))
 	r.Post("/auth/v1/users", s.handle(s.createUser))
 	r.Get("/auth/v1/users/{user}", s.handle(s.getUser))

@@ -38,7 +38,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 }
 
 // forwardedCredential reads the credential of the request a proxy is asking
-// about: the headers in st2's order, then the query string of the original
+// about: the headers in st2's order, the session cookie, then the query string of the original
 // URI (X-Original-URI from nginx, X-Forwarded-Uri from Traefik), for
 // webhooks that can only put it there; then this request's own query.
 func forwardedCredential(r *http.Request) (authn.Credential, bool) {
@@ -47,6 +47,11 @@ func forwardedCredential(r *http.Request) (authn.Credential, bool) {
 	}
 	if v := r.Header.Get(authn.HeaderAPIKey); v != "" {
 		return authn.Credential{Kind: authn.KindAPIKey, Location: authn.InHeader, Value: v}, true
+	}
+	// The browser session: an app on the same site behind nginx shares
+	// the login of the web page (single sign-on through auth_request).
+	if c, ok := authn.ExtractCookie(r); ok {
+		return c, true
 	}
 	for _, h := range []string{"X-Original-URI", "X-Forwarded-Uri"} {
 		if uri := r.Header.Get(h); uri != "" {

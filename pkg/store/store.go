@@ -35,6 +35,9 @@ type Token struct {
 	Service   bool           // issued to a service account
 	CreatedAt time.Time      // UTC, microsecond precision
 	ExpiresAt time.Time      // UTC, microsecond precision
+	// Session marks a browser session: the token behind the
+	// gatehouse_session cookie (POST /auth/v1/session).
+	Session bool
 }
 
 // APIKey is a long-lived key. The key itself is never stored.

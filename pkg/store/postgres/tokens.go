@@ -10,7 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
-const tokenColumns = `id, token_hash, username, groups, metadata, service, created_at, expires_at`
+const tokenColumns = `id, token_hash, username, groups, metadata, service, created_at, expires_at, session`
 
 // CreateToken inserts t. store.ErrAlreadyExists if its ID or Hash is taken.
 func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
@@ -23,8 +23,8 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 		groups = []string{} // nil would be NULL
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		t.ID, t.Hash, t.User, groups, meta, t.Service, ts(t.CreatedAt), ts(t.ExpiresAt))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		t.ID, t.Hash, t.User, groups, meta, t.Service, ts(t.CreatedAt), ts(t.ExpiresAt), t.Session)
 	return translate("create token", err)
 }
 
@@ -95,7 +95,7 @@ func scanToken(row pgx.Row) (store.Token, error) {
 		t    store.Token
 		meta []byte
 	)
-	err := row.Scan(&t.ID, &t.Hash, &t.User, &t.Groups, &meta, &t.Service, &t.CreatedAt, &t.ExpiresAt)
+	err := row.Scan(&t.ID, &t.Hash, &t.User, &t.Groups, &meta, &t.Service, &t.CreatedAt, &t.ExpiresAt, &t.Session)
 	if err != nil {
 		return store.Token{}, err
 	}

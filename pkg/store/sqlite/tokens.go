@@ -10,7 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
-const tokenColumns = `id, token_hash, username, groups, metadata, service, created_at, expires_at`
+const tokenColumns = `id, token_hash, username, groups, metadata, service, created_at, expires_at, session`
 
 // CreateToken inserts t. store.ErrAlreadyExists if its ID or Hash is taken.
 func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
@@ -20,8 +20,8 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	}
 	return s.write(ctx, "create token", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Hash, t.User, groups, meta, t.Service, micros(t.CreatedAt), micros(t.ExpiresAt))
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Hash, t.User, groups, meta, t.Service, micros(t.CreatedAt), micros(t.ExpiresAt), t.Session)
 		return err
 	})
 }
@@ -102,7 +102,7 @@ func scanToken(row scanner) (store.Token, error) {
 		groups, meta     string
 		created, expires int64
 	)
-	err := row.Scan(&t.ID, &t.Hash, &t.User, &groups, &meta, &t.Service, &created, &expires)
+	err := row.Scan(&t.ID, &t.Hash, &t.User, &groups, &meta, &t.Service, &created, &expires, &t.Session)
 	if err != nil {
 		return store.Token{}, err
 	}

@@ -15,6 +15,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		run  func(t *testing.T, s store.Store)
 	}{
 		{"TokenRoundTrip", testTokenRoundTrip},
+		{"TokenSession", testTokenSession},
 		{"TokenNilGroupsAndMetadata", testTokenNilGroupsAndMetadata},
 		{"TokenDuplicate", testTokenDuplicate},
 		{"TokenByHashUnknown", testTokenByHashUnknown},

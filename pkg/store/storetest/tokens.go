@@ -29,6 +29,28 @@ func testTokenRoundTrip(t *testing.T, s store.Store) {
 	}
 }
 
+// testTokenSession checks that the session flag (migration 0006) is kept,
+// and that a token made without it reads back as no session.
+func testTokenSession(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	sess := newToken("alice")
+	sess.Session = true
+	plain := newToken("alice")
+	must(t, "CreateToken session", s.CreateToken(ctx, sess))
+	must(t, "CreateToken", s.CreateToken(ctx, plain))
+	got, err := s.TokenByHash(ctx, sess.Hash)
+	must(t, "TokenByHash session", err)
+	checkToken(t, got, sess)
+	if !got.Session {
+		t.Errorf("Session = false for a session token")
+	}
+	got, err = s.TokenByHash(ctx, plain.Hash)
+	must(t, "TokenByHash", err)
+	if got.Session {
+		t.Errorf("Session = true for a token made without it")
+	}
+}
+
 func testTokenNilGroupsAndMetadata(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	tok := newToken("bob")
