@@ -83,20 +83,13 @@ func (s *Server) oidcToken(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// sessionCookie is the browser session's cookie (DESIGN, "Browser sessions").
-const sessionCookie = "gatehouse_session"
-
-// startSession issues a session for id and sets its cookie.
-// TODO(i14): use the session issuance and cookie helper of the sessions
-// work once merged; until then a session is a token in the cookie.
+// startSession issues a browser session for id (auth.IssueSession) and
+// sets its cookie, as the password session login does.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, id backend.Identity) error {
-	issued, err := s.auth.Issue(r.Context(), id, auth.TokenRequest{})
+	issued, err := s.auth.IssueSession(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: issued.Secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: r.TLS != nil, Expires: issued.Token.ExpiresAt,
-	})
+	s.SetSessionCookie(w, r, issued.Secret, issued.Token.ExpiresAt)
 	return nil
 }

@@ -34,6 +34,18 @@ func TestBrowserLogin(t *testing.T) {
 	if user != "alice" || !slices.Equal(groups, []string{"ops", "st2-users"}) {
 		t.Fatalf("/me: %q %v", user, groups)
 	}
+	// The cookie alone is a credential, as for a password session: forward
+	// auth answers with the provider's groups.
+	req, _ := http.NewRequest("GET", e.gw.URL+"/auth/v1/verify", nil)
+	req.AddCookie(session)
+	vr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vr.Body.Close()
+	if vr.StatusCode != 200 || vr.Header.Get("X-Auth-User") != "alice" || vr.Header.Get("X-Auth-Groups") != "ops,st2-users" {
+		t.Fatalf("verify with the cookie: %d %q %q", vr.StatusCode, vr.Header.Get("X-Auth-User"), vr.Header.Get("X-Auth-Groups"))
+	}
 	logs := e.logs.String()
 	if !strings.Contains(logs, `"event":"login","outcome":"success","user":"alice"`) {
 		t.Fatalf("no audit line for the login:\n%s", logs)
