@@ -107,14 +107,20 @@ func (p *Provider) exchange(ctx context.Context, l store.PendingLogin, code, ver
 		return backend.Identity{}, exchangeError(err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
+	return p.verifyIDToken(cctx, d, raw, l.NonceHash)
+}
+
+// verifyIDToken checks the ID token (signature, issuer, audience =
+// client_id, expiry, then the nonce) and reads the identity from it.
+func (p *Provider) verifyIDToken(ctx context.Context, d *gooidc.Provider, raw, wantNonceHash string) (backend.Identity, error) {
 	if raw == "" {
 		return backend.Identity{}, refused("the provider sent no ID token")
 	}
-	idt, err := d.Verifier(&gooidc.Config{ClientID: p.cfg.ClientID}).Verify(cctx, raw)
+	idt, err := d.Verifier(&gooidc.Config{ClientID: p.cfg.ClientID}).Verify(ctx, raw)
 	if err != nil {
 		return backend.Identity{}, refused("ID token: %v", err)
 	}
-	if !sameHash(nonceHash(idt.Nonce), l.NonceHash) {
+	if !sameHash(nonceHash(idt.Nonce), wantNonceHash) {
 		return backend.Identity{}, refused("ID token nonce is not this login's")
 	}
 	return p.identity(idt)
