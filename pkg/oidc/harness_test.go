@@ -45,8 +45,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// newEnv starts Hydra and Gatehouse; tune may change the method's config.
-func newEnv(t *testing.T, opts hydratest.Options, tune func(*oidc.Config)) *env {
+// newEnv starts Hydra and Gatehouse; tune may change the method's config,
+// api the API's.
+func newEnv(t *testing.T, opts hydratest.Options, tune func(*oidc.Config), api ...func(*httpapi.Config)) *env {
 	t.Helper()
 	e := &env{t: t, hydra: hydratest.Start(t, opts), logs: &syncBuffer{}}
 	e.gw = httptest.NewUnstartedServer(nil)
@@ -66,10 +67,14 @@ func newEnv(t *testing.T, opts hydratest.Options, tune func(*oidc.Config)) *env 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e.gw.Config.Handler = httpapi.NewServer(httpapi.Config{
+	apiCfg := httpapi.Config{
 		Store: st, Logger: log, SSO: p, BackendName: "oidc",
 		Throttle: httpapi.Throttle{LoginFailures: 10, AddressFailures: 50, AccountFailures: 100},
-	})
+	}
+	for _, f := range api {
+		f(&apiCfg)
+	}
+	e.gw.Config.Handler = httpapi.NewServer(apiCfg)
 	e.gw.Start()
 	t.Cleanup(e.gw.Close)
 	return e

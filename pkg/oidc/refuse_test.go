@@ -3,9 +3,12 @@ package oidc_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
 	"github.com/gatehouse-auth/gatehouse/pkg/oidc"
 	"github.com/gatehouse-auth/gatehouse/pkg/oidc/hydratest"
 )
@@ -146,5 +149,25 @@ func TestProviderDown(t *testing.T) {
 	e.hydra.Thaw()
 	if resp := e.finishBrowser(e.atProvider(e.beginBrowser("/ui/"))); resp.StatusCode != http.StatusFound {
 		t.Fatalf("after the second recovery: %d %s", resp.StatusCode, body(resp))
+	}
+}
+
+// TestCallbackThrottled: refused callbacks count against the client
+// address like wrong passwords; past the limit even a good one is 429
+// until the window frees up, and every refusal is audited.
+func TestCallbackThrottled(t *testing.T) {
+	e := newEnv(t, hydratest.Options{}, nil, func(c *httpapi.Config) {
+		c.Throttle = httpapi.Throttle{AddressFailures: 3}
+	})
+	good := e.atProvider(e.beginBrowser("/ui/"))
+	for i := range 3 {
+		wantFault(t, e.get("/auth/v1/oidc/callback?code=x&state=guess"+strconv.Itoa(i)), http.StatusUnauthorized)
+	}
+	resp := e.finishBrowser(good)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("a good callback after 3 refusals: %d %s", resp.StatusCode, body(resp))
+	}
+	if n := strings.Count(e.logs.String(), `"event":"login","outcome":"invalid","user":""`); n != 3 {
+		t.Fatalf("%d audit lines of refused single sign-on logins, want 3:\n%s", n, e.logs.String())
 	}
 }
