@@ -84,7 +84,7 @@ func TestCLILoginSSO(t *testing.T) {
 		t.Fatalf("the browser ended at %d %s", resp.StatusCode, resp.Request.URL.Redacted())
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("gatehouse login --sso: %v\nstdout: %s\nstderr: %s", err, stdout.String(), errText.String())
+		t.Fatalf("gatehouse login --sso: %v\nstdout: %s\nstderr: %s\nserver: %s", err, stdout.String(), errText.String(), p.Stderr())
 	}
 	if !strings.HasPrefix(stdout.String(), "Logged in as dana;") {
 		t.Fatalf("stdout %q", stdout.String())

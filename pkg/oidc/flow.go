@@ -25,10 +25,10 @@ func refused(format string, args ...any) error {
 }
 
 // oauthConfig is the client for one login.
-func (p *Provider) oauthConfig(d *gooidc.Provider, redirectURI string) *oauth2.Config {
+func (p *Provider) oauthConfig(d *discovered, redirectURI string) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID: p.cfg.ClientID, ClientSecret: p.cfg.ClientSecret,
-		Endpoint: d.Endpoint(), RedirectURL: redirectURI, Scopes: p.scopes,
+		Endpoint: d.prov.Endpoint(), RedirectURL: redirectURI, Scopes: p.scopes,
 	}
 }
 
@@ -99,24 +99,45 @@ func (p *Provider) exchange(ctx context.Context, l store.PendingLogin, code, ver
 	if err != nil {
 		return backend.Identity{}, err
 	}
-	cctx, cancel := p.ctx(ctx)
-	defer cancel()
-	cctx = context.WithValue(cctx, oauth2.HTTPClient, p.client)
-	tok, err := p.oauthConfig(d, l.RedirectURI).Exchange(cctx, code, oauth2.VerifierOption(verifier))
+	tok, err := p.exchangeCode(ctx, d, l.RedirectURI, code, verifier)
 	if err != nil {
-		return backend.Identity{}, exchangeError(err)
+		return backend.Identity{}, err
 	}
 	raw, _ := tok.Extra("id_token").(string)
-	return p.verifyIDToken(cctx, d, raw, l.NonceHash)
+	return p.verifyIDToken(ctx, d, raw, l.NonceHash)
+}
+
+// exchangeCode is the call to the token endpoint, within the timeout.
+func (p *Provider) exchangeCode(ctx context.Context, d *discovered, redirectURI, code, verifier string) (*oauth2.Token, error) {
+	ctx, cancel := p.ctx(ctx)
+	defer cancel()
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, p.client)
+	tok, err := p.oauthConfig(d, redirectURI).Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return nil, exchangeError(err)
+	}
+	return tok, nil
 }
 
 // verifyIDToken checks the ID token (signature, issuer, audience =
-// client_id, expiry, then the nonce) and reads the identity from it.
-func (p *Provider) verifyIDToken(ctx context.Context, d *gooidc.Provider, raw, wantNonceHash string) (backend.Identity, error) {
+// client_id, expiry, then the nonce) and reads the identity from it. The
+// signing keys are fetched, when not cached, within the timeout; a
+// provider that does not give them is backend.ErrUnavailable.
+func (p *Provider) verifyIDToken(ctx context.Context, d *discovered, raw, wantNonceHash string) (backend.Identity, error) {
 	if raw == "" {
 		return backend.Identity{}, refused("the provider sent no ID token")
 	}
-	idt, err := d.Verifier(&gooidc.Config{ClientID: p.cfg.ClientID}).Verify(ctx, raw)
+	ctx, cancel := p.ctx(ctx)
+	defer cancel()
+	fetch := &keyFetch{}
+	ctx = context.WithValue(ctx, keyFetchKey{}, fetch)
+	// The issuer is the configured one: discovery checked that the
+	// provider names itself so.
+	v := gooidc.NewVerifier(p.cfg.Issuer, d.keys, &gooidc.Config{ClientID: p.cfg.ClientID, SupportedSigningAlgs: d.algs})
+	idt, err := v.Verify(ctx, raw)
+	if err != nil && fetch.err != nil {
+		return backend.Identity{}, fmt.Errorf("oidc: signing keys: %w: %w", backend.ErrUnavailable, fetch.err)
+	}
 	if err != nil {
 		return backend.Identity{}, refused("ID token: %v", err)
 	}

@@ -50,6 +50,11 @@ func (s *syncBuffer) String() string {
 func newEnv(t *testing.T, opts hydratest.Options, tune func(*oidc.Config), api ...func(*httpapi.Config)) *env {
 	t.Helper()
 	e := &env{t: t, hydra: hydratest.Start(t, opts), logs: &syncBuffer{}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("gatehouse log:\n%s", e.logs)
+		}
+	})
 	e.gw = httptest.NewUnstartedServer(nil)
 	callback := "http://" + e.gw.Listener.Addr().String() + "/auth/v1/oidc/callback"
 	e.client = e.hydra.CreateClient(callback, "http://127.0.0.1/callback")

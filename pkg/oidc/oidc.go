@@ -91,8 +91,16 @@ type Provider struct {
 	log    *slog.Logger
 
 	mu   sync.Mutex
-	disc *gooidc.Provider // the last discovery, nil until one succeeded
-	jwks string           // its jwks_uri
+	disc *discovered // the last discovery, nil until one succeeded
+}
+
+// discovered is what a discovery document says, and the signing keys it
+// names (fetched and cached by go-oidc as they are needed).
+type discovered struct {
+	prov *gooidc.Provider
+	jwks string
+	algs []string
+	keys gooidc.KeySet
 }
 
 var _ backend.Backend = (*Provider)(nil)
@@ -219,10 +227,10 @@ func (p *Provider) ctx(ctx context.Context) (context.Context, context.CancelFunc
 }
 
 // discover reads the provider's discovery document now. The previous
-// provider (and so its cache of signing keys) is kept while the document
+// discovery (and so its cache of signing keys) is kept while the document
 // names the same key set. A provider that cannot be reached is
 // backend.ErrUnavailable.
-func (p *Provider) discover(ctx context.Context) (*gooidc.Provider, error) {
+func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	ctx, cancel := p.ctx(ctx)
 	defer cancel()
 	fresh, err := gooidc.NewProvider(ctx, p.cfg.Issuer)
@@ -230,22 +238,24 @@ func (p *Provider) discover(ctx context.Context) (*gooidc.Provider, error) {
 		return nil, fmt.Errorf("oidc: discovery at %s: %w: %w", p.cfg.Issuer, backend.ErrUnavailable, err)
 	}
 	var doc struct {
-		JWKS string `json:"jwks_uri"`
+		JWKS string   `json:"jwks_uri"`
+		Algs []string `json:"id_token_signing_alg_values_supported"`
 	}
 	if err := fresh.Claims(&doc); err != nil {
 		return nil, fmt.Errorf("oidc: discovery document: %w: %w", backend.ErrUnavailable, err)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.disc != nil && p.jwks == doc.JWKS {
+	if p.disc != nil && p.disc.jwks == doc.JWKS {
 		return p.disc, nil
 	}
-	p.disc, p.jwks = fresh, doc.JWKS
-	return fresh, nil
+	keys := gooidc.NewRemoteKeySet(gooidc.ClientContext(context.Background(), p.client), doc.JWKS)
+	p.disc = &discovered{prov: fresh, jwks: doc.JWKS, algs: doc.Algs, keys: keyFetchRecorder{keys}}
+	return p.disc, nil
 }
 
 // provider is the last discovery, or a new one when there is none yet.
-func (p *Provider) provider(ctx context.Context) (*gooidc.Provider, error) {
+func (p *Provider) provider(ctx context.Context) (*discovered, error) {
 	p.mu.Lock()
 	d := p.disc
 	p.mu.Unlock()
@@ -253,4 +263,27 @@ func (p *Provider) provider(ctx context.Context) (*gooidc.Provider, error) {
 		return d, nil
 	}
 	return p.discover(ctx)
+}
+
+// keyFetchRecorder is the provider's key set, which notes in the
+// verification's context when the keys could not be fetched: go-oidc
+// reports that with %v, as it reports a bad signature, and an outage must
+// be a 503, not a refusal.
+type keyFetchRecorder struct{ gooidc.KeySet }
+
+type keyFetchKey struct{}
+
+// keyFetch is where a failed fetch is noted.
+type keyFetch struct{ err error }
+
+func (k keyFetchRecorder) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	payload, err := k.KeySet.VerifySignature(ctx, jwt)
+	// RemoteKeySet wraps every failure to get the keys (no answer, a
+	// timeout, a non-200) as "fetching keys %w".
+	if err != nil && strings.HasPrefix(err.Error(), "fetching keys") {
+		if f, ok := ctx.Value(keyFetchKey{}).(*keyFetch); ok {
+			f.err = err
+		}
+	}
+	return payload, err
 }
