@@ -2,11 +2,14 @@ package main_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -98,5 +101,26 @@ func TestCLILoginSSO(t *testing.T) {
 	}
 	if strings.Contains(p.Stderr(), tok) {
 		t.Fatal("the token reached the server's log")
+	}
+	runST2ClientJSToken(t, p.URL, "dana", tok)
+}
+
+// runST2ClientJSToken runs scripts/st2client/check-token.js: st2client.js,
+// unchanged, uses a token it did not log in for.
+func runST2ClientJSToken(t *testing.T, url, user, tok string) {
+	t.Helper()
+	dir, _ := filepath.Abs("../../scripts/st2client")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "st2client")); err != nil {
+		requireIntegration(t, "st2client.js is not installed (npm ci --prefix scripts/st2client)")
+		return
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "check-token.js")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GATEHOUSE_URL="+url, "ST2_USER="+user, "ST2_TOKEN="+tok)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("st2client.js: %v\n%s", err, out)
 	}
 }
