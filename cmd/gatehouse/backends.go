@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/backend/pam"
 	"github.com/gatehouse-auth/gatehouse/pkg/config"
 	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
+	"github.com/gatehouse-auth/gatehouse/pkg/oidc"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
@@ -40,6 +41,7 @@ func newRegistry(users store.UserStore) *backend.Registry {
 	reg.Register(local.Name, local.Factory(users))
 	reg.Register(pam.Name, pam.Factory)
 	reg.Register(kerberos.Name, kerberos.Factory)
+	reg.Register(oidc.Name, oidc.Factory)
 	return reg
 }
 
@@ -55,6 +57,9 @@ type backends struct {
 	// negotiator is the first backend that accepts Kerberos tickets
 	// (kerberos), else nil.
 	negotiator backend.Negotiator
+	// sso is the single sign-on method (oidc) when one is listed, else
+	// nil. It checks no passwords, so it is not a link of the chain.
+	sso httpapi.SSO
 }
 
 // openBackends builds the configured backends in order; more than one
@@ -76,11 +81,19 @@ func openBackends(reg *backend.Registry, cfg config.Config, log *slog.Logger) (b
 		if n, ok := b.(backend.Negotiator); ok && out.negotiator == nil {
 			out.negotiator = n
 		}
+		if sso, ok := b.(httpapi.SSO); ok {
+			out.sso = sso
+			continue
+		}
 		links = append(links, chain.Link{Name: s.Name, Backend: b})
 		names = append(names, s.Name)
 	}
 	out.name = strings.Join(names, "+")
-	if len(links) == 1 {
+	switch len(links) {
+	case 0: // single sign-on only: every password is refused
+		out.name = oidc.Name
+		return out, nil
+	case 1:
 		out.backend = links[0].Backend
 		return out, nil
 	}

@@ -36,11 +36,17 @@ file's [credentials] is always checked by the server, as st2 login does. Only
 a login with no password at all (stdin empty and not a terminal, or a
 terminal and a cached token) reuses USER's cached token while it is good for
 more than a minute; --force or --ttl always gets a new one. USER defaults to
-the [credentials] username of a settings file.`,
+the [credentials] username of a settings file.
+
+With --sso, sign in at the server's OpenID Connect provider instead: the
+command listens on http://127.0.0.1:<free port>/callback, opens the
+provider's page in a browser (or prints its URL), and the server exchanges
+the code the provider sends back for an ordinary token, cached as above.`,
 		Example: `  gatehouse login admin
   echo "$PASSWORD" | gatehouse login admin --url https://auth.example.org
   gatehouse login ci --ttl 3600 --only-token
-  kinit alice@EXAMPLE.ORG && gatehouse login --kerberos --url https://auth.example.org`,
+  kinit alice@EXAMPLE.ORG && gatehouse login --kerberos --url https://auth.example.org
+  gatehouse login --sso --url https://auth.example.org`,
 		Args: optionalArg("USER"),
 		RunE: runLogin,
 	}
@@ -51,6 +57,8 @@ the [credentials] username of a settings file.`,
 	f.Bool("force", false, "get a new token even if the cached one is still good")
 	f.Bool("kerberos", false, "log in with the Kerberos ticket of the credential cache (KRB5CCNAME; run kinit first), no password")
 	f.String("spn", "", "with --kerberos: the server's service principal (default HTTP/<host of --url>)")
+	f.Bool("sso", false, "sign in through the server's single sign-on provider (OpenID Connect) in a browser")
+	f.Bool("no-browser", false, "with --sso: print the sign-in URL instead of opening a browser")
 	addServerFlags(f)
 	return cmd
 }
@@ -59,6 +67,12 @@ func runLogin(cmd *cobra.Command, args []string) error {
 	st, err := loadSettings(cmd)
 	if err != nil {
 		return err
+	}
+	if sso, _ := cmd.Flags().GetBool("sso"); sso {
+		if len(args) > 0 || cmd.Flags().Changed("password") || cmd.Flags().Changed("ttl") {
+			return usageError(cmd, "--sso takes no USER, --password or --ttl: the provider says who you are")
+		}
+		return runSSOLogin(cmd, st)
 	}
 	fresh, ttl, err := freshTokenWanted(cmd)
 	if err != nil {

@@ -234,6 +234,7 @@ func apiConfig(cfg config.Config, st store.Store, bs backends, log *slog.Logger)
 		Backend:           bs.backend,
 		Negotiator:        bs.negotiator,
 		Local:             localHasher(bs),
+		SSO:               bs.sso,
 		Logger:            log,
 		TokenTTL:          time.Duration(cfg.Auth.TokenTTL) * time.Second,
 		ServiceTokenTTL:   time.Duration(cfg.Auth.ServiceTokenTTL) * time.Second,

@@ -23,6 +23,9 @@ type Config struct {
 	// Local, when set, is the local backend's hasher: the user routes
 	// and password changes work only with it.
 	Local Hasher
+	// SSO, when set, is the single sign-on login method (auth.backends
+	// entry oidc).
+	SSO SSO
 	// BackendName labels login metrics and audit events (e.g. flat_file).
 	BackendName string
 	// Logger gets the audit lines and the background work's warnings.

@@ -81,6 +81,7 @@ func (s *Service) purgeExpired(ctx context.Context) {
 	}
 	s.purgeFailures(ctx)
 	s.purgeAuthenticators(ctx)
+	s.purgePendingLogins(ctx)
 }
 
 // purgeAuthenticators deletes the Kerberos replay records whose window
@@ -97,6 +98,15 @@ func (s *Service) purgeAuthenticators(ctx context.Context) {
 		if n < purgeBatch {
 			return
 		}
+	}
+}
+
+// purgePendingLogins deletes single sign-on logins that expired unfinished.
+func (s *Service) purgePendingLogins(ctx context.Context) {
+	bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := s.cfg.Store.PurgePendingLogins(bctx, s.now()); err != nil {
+		s.log.Warn("purging pending single sign-on logins", slog.String("error", err.Error()))
 	}
 }
 

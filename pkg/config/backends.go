@@ -71,7 +71,8 @@ func backendEntry(m map[string]any) (BackendSpec, error) {
 }
 
 // validateChain checks auth.backends: known names, none twice, and pam
-// (which cannot tell whether it knows a user) only last.
+// (which cannot tell whether it knows a user) only last among the password
+// backends (oidc, a single sign-on method, checks no passwords).
 func (a Auth) validateChain(p *problems, knownBackends []string) {
 	seen := map[string]bool{}
 	for i, s := range a.Backends {
@@ -81,7 +82,7 @@ func (a Auth) validateChain(p *problems, knownBackends []string) {
 			p.add(backendsKey, "entry %d: unknown backend %q (known: %s)", i+1, s.Name, strings.Join(known, ", "))
 		case seen[s.Name]:
 			p.add(backendsKey, "entry %d: backend %q is listed twice", i+1, s.Name)
-		case s.Name == "pam" && i < len(a.Backends)-1:
+		case s.Name == "pam" && slices.ContainsFunc(a.Backends[i+1:], func(b BackendSpec) bool { return b.Name != "oidc" }):
 			p.add(backendsKey, "entry %d: pam cannot tell whether it knows a user name, so it must be the last", i+1)
 		}
 		seen[s.Name] = true

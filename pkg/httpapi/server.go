@@ -33,6 +33,9 @@ type Config struct {
 	// Local is the local backend's hasher when one is configured; without
 	// it the /auth/v1/users routes answer 404 and password changes 400.
 	Local Hasher
+	// SSO is the single sign-on login method (auth.backends entry oidc),
+	// or nil: then the /auth/v1/oidc routes answer 404.
+	SSO SSO
 
 	// TokenTTL is the default and maximum lifetime of a user's token.
 	TokenTTL time.Duration
@@ -109,7 +112,7 @@ type Throttle = auth.Throttle
 // authConfig is the domain's part of c.
 func (c Config) authConfig() auth.Config {
 	return auth.Config{
-		Store: c.Store, Backend: c.Backend, Negotiator: c.Negotiator, Local: c.Local, BackendName: c.BackendName, Logger: c.Logger,
+		Store: c.Store, Backend: c.Backend, Negotiator: c.Negotiator, Local: c.Local, SSO: c.SSO, BackendName: c.BackendName, Logger: c.Logger,
 		TokenTTL: c.TokenTTL, ServiceTokenTTL: c.ServiceTokenTTL,
 		AdminUsers: c.AdminUsers, ServiceUsers: c.ServiceUsers, ImpersonateAdmins: c.ImpersonateAdmins,
 		Throttle: c.Throttle, CacheSize: c.CacheSize, CacheBytes: c.CacheBytes, CacheMaxAge: c.CacheMaxAge, BasicCacheTTL: c.BasicCacheTTL,
@@ -202,6 +205,9 @@ func (s *Server) routes() chi.Router {
 	r.Delete("/auth/v1/users/{user}", s.handle(s.deleteUser))
 	r.Post("/auth/v1/password", s.handle(s.changePassword))
 	r.Delete("/auth/v1/throttle/users/{user}", s.handle(s.unlockUser))
+	r.Get("/auth/v1/oidc/login", s.handle(s.oidcLogin))
+	r.Get("/auth/v1/oidc/callback", s.handle(s.oidcCallback))
+	r.Post("/auth/v1/oidc/token", s.handle(s.oidcToken))
 	r.Method("GET", "/metrics", s.metricsGuard(s.metrics.handler()))
 	s.mountUI(r)
 	r.Get("/healthz", s.handle(s.healthz))

@@ -161,6 +161,7 @@ type Store interface {
 	ThrottleStore
 	UserStore
 	ReplayStore
+	PendingLoginStore
 	// Ping checks that the database answers. It is cheap enough for every
 	// health check.
 	Ping(ctx context.Context) error

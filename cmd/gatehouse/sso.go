@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/client"
+)
+
+// ssoWait bounds how long `gatehouse login --sso` waits for the browser.
+const ssoWait = 5 * time.Minute
+
+// callbackResult is what the loopback listener received.
+type callbackResult struct {
+	code, state string
+	err         error
+}
+
+// runSSOLogin is `gatehouse login --sso`: a loopback redirect login (RFC
+// 8252). It listens on http://127.0.0.1:<free port>/callback, asks the
+// server for the provider's URL for that redirect, opens it in a browser
+// (or prints it), waits for the provider to send the browser back with a
+// code, and has the server exchange the code for an ordinary token, which
+// is cached like a password login's. The client secret stays on the
+// server.
+func runSSOLogin(cmd *cobra.Command, st settings) error {
+	c, err := st.newClient()
+	if err != nil {
+		return err
+	}
+	cache, err := openCache()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listening for the provider's redirect on 127.0.0.1: %w", err)
+	}
+	defer ln.Close()
+	redirect := fmt.Sprintf("http://%s/callback", ln.Addr())
+	authURL, err := c.SSOStart(cmd.Context(), redirect)
+	if err != nil {
+		return explainTransport(err)
+	}
+	got := make(chan callbackResult, 1)
+	srv := &http.Server{Handler: callbackHandler(got), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	noBrowser, _ := cmd.Flags().GetBool("no-browser")
+	showAuthURL(cmd, authURL, !noBrowser && openBrowser(authURL))
+	res, err := waitCallback(cmd.Context(), got)
+	if err != nil {
+		return err
+	}
+	tok, err := c.SSOFinish(cmd.Context(), res.code, res.state)
+	if err != nil {
+		return loginFailed(cmd, "", err)
+	}
+	cached := client.NewCachedToken(tok, c.URL())
+	if err := cache.Save(cached); err != nil {
+		return err
+	}
+	if err := rememberServer(st, cmd.ErrOrStderr()); err != nil {
+		return err
+	}
+	return loggedIn(cmd, cache, cached, false)
+}
+
+// showAuthURL tells the user where to sign in, on stderr.
+func showAuthURL(cmd *cobra.Command, u string, opened bool) {
+	w := cmd.ErrOrStderr()
+	if opened {
+		fmt.Fprintf(w, "Opened your browser to sign in. If it did not open, visit:\n\n  %s\n\n", u)
+		return
+	}
+	fmt.Fprintf(w, "Open this URL in a browser on this machine to sign in:\n\n  %s\n\n", u)
+}
+
+// waitCallback waits for the provider's redirect, at most ssoWait.
+func waitCallback(ctx context.Context, got <-chan callbackResult) (callbackResult, error) {
+	t := time.NewTimer(ssoWait)
+	defer t.Stop()
+	select {
+	case r := <-got:
+		return r, r.err
+	case <-t.C:
+		return callbackResult{}, fmt.Errorf("no sign-in within %s; run gatehouse login --sso again", ssoWait)
+	case <-ctx.Done():
+		return callbackResult{}, errors.New("interrupted")
+	}
+}
+
+// callbackHandler answers the provider's redirect to /callback once and
+// hands its code and state (or its error) over.
+func callbackHandler(got chan<- callbackResult) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/callback" {
+			http.NotFound(w, r)
+			return
+		}
+		q := r.URL.Query()
+		res := callbackResult{code: q.Get("code"), state: q.Get("state")}
+		msg := "You are signed in. You can close this window and go back to the terminal."
+		if e := q.Get("error"); e != "" || res.code == "" {
+			res.err = fmt.Errorf("the identity provider did not sign you in: %s %s", e, q.Get("error_description"))
+			msg = "Sign-in failed: " + e + ". Go back to the terminal."
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprintf(w, "<!doctype html><title>Gatehouse</title><p>%s</p>\n", html.EscapeString(msg))
+		select {
+		case got <- res:
+		default: // a second request: the first one counts
+		}
+	})
+}
+
+// openBrowser tries to open u in the user's browser, and reports whether
+// a browser opener was started. On a machine without a display it is not
+// tried (the URL is printed instead).
+func openBrowser(u string) bool {
+	var name string
+	switch runtime.GOOS {
+	case "darwin":
+		name = "open"
+	case "windows":
+		name = "rundll32"
+	default:
+		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			return false
+		}
+		name = "xdg-open"
+	}
+	args := []string{u}
+	if name == "rundll32" {
+		args = []string{"url.dll,FileProtocolHandler", u}
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return false
+	}
+	cmd := exec.Command(p, args...)
+	if cmd.Start() != nil {
+		return false
+	}
+	go func() { _ = cmd.Wait() }()
+	return true
+}

@@ -1,0 +1,139 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
+	"github.com/gatehouse-auth/gatehouse/pkg/store"
+)
+
+// SSO is a single sign-on login method (package oidc): the user signs in
+// at an identity provider, which sends them back with a code. Its pending
+// logins live in the store it is handed, so any replica can finish a login
+// another began.
+type SSO interface {
+	// Begin starts a login and returns the provider's URL to send the
+	// user to. redirectURI is "" for a browser login that ends at next,
+	// else a terminal's loopback URI.
+	Begin(ctx context.Context, pending store.PendingLoginStore, redirectURI, next string, now time.Time) (string, error)
+	// Finish ends a login with the state and code the provider sent back.
+	// A refusal wraps backend.ErrInvalidCredentials, an unreachable
+	// provider backend.ErrUnavailable.
+	Finish(ctx context.Context, pending store.PendingLoginStore, state, code string, terminal bool, now time.Time) (SSOResult, error)
+	// DisplayName labels the web page's "Sign in with …" button.
+	DisplayName() string
+}
+
+// SSOResult is a finished single sign-on login.
+type SSOResult struct {
+	Identity backend.Identity
+	// Next is where a browser login goes now ("" for a terminal's).
+	Next string
+}
+
+// ssoName labels single sign-on logins in metrics and audit lines.
+const ssoName = "oidc"
+
+// ErrNoSSO answers the single sign-on routes when none is configured.
+var ErrNoSSO error = Errorf(ENOTFOUND, "Single sign-on is not configured.")
+
+// SSOConfigured reports whether a single sign-on method is configured.
+func (s *Service) SSOConfigured() bool { return s.cfg.SSO != nil }
+
+// SSOName is the configured method's display name ("" if none).
+func (s *Service) SSOName() string {
+	if s.cfg.SSO == nil {
+		return ""
+	}
+	return s.cfg.SSO.DisplayName()
+}
+
+// BeginSSO starts a single sign-on login and returns the URL to send the
+// user to. A terminal passes its loopback redirectURI (LoopbackRedirect);
+// a browser passes "" and the page to end at, next (SafeNext). A provider
+// that cannot be reached is EUNAVAILABLE.
+func (s *Service) BeginSSO(ctx context.Context, redirectURI, next string) (string, error) {
+	if s.cfg.SSO == nil {
+		return "", ErrNoSSO
+	}
+	var err error
+	if redirectURI != "" {
+		redirectURI, err = LoopbackRedirect(redirectURI)
+		next = ""
+	} else {
+		next, err = SafeNext(next)
+	}
+	if err != nil {
+		return "", err
+	}
+	return s.cfg.SSO.Begin(ctx, pendingLogins{s}, redirectURI, next, s.now())
+}
+
+// LoginSSO finishes a single sign-on login: like a password login it is
+// checked against the throttle first (per client address: the user is
+// not known before the provider says so), a refusal is counted, and every
+// answer is audited and counted under the method's name. The identity
+// it returns is then Issue'd as a token or a session like any other.
+func (s *Service) LoginSSO(ctx context.Context, state, code string, terminal bool) (SSOResult, error) {
+	if s.cfg.SSO == nil {
+		return SSOResult{}, ErrNoSSO
+	}
+	counters := s.loginCounters(ctx, "")
+	res, err := s.reserveLogin(ctx, counters)
+	if err != nil {
+		_, err = s.loginFailed(ctx, ssoName, "", err)
+		return SSOResult{}, err
+	}
+	out, err := s.cfg.SSO.Finish(ctx, pendingLogins{s}, state, code, terminal, s.now())
+	if err == nil && !ValidUsername(out.Identity.Username) {
+		err = backend.ErrInvalidCredentials
+	}
+	switch {
+	case errors.Is(err, backend.ErrInvalidCredentials):
+		recErr := s.recordLoginFailure(ctx, counters)
+		res.end(failedOr(recErr))
+		s.log.Info("single sign-on refused", slog.String("reason", err.Error()))
+		_, err = s.loginFailed(ctx, ssoName, "", cmpOr(recErr, ErrInvalidCredentials))
+		return SSOResult{}, err
+	case ErrorCode(err) == EFORBIDDEN:
+		res.end(attemptEnded)
+		s.audit(ctx, auditLogin, "forbidden", "", slog.String("backend", ssoName), slog.String("route", route(ctx)),
+			slog.String("reason", err.Error()))
+		return SSOResult{}, err
+	case err != nil:
+		res.end(outageOf(ctx))
+		_, err = s.loginFailed(ctx, ssoName, "", err)
+		return SSOResult{}, err
+	}
+	res.end(attemptEnded)
+	out.Identity.Backend = ssoName
+	out.Identity = s.loginSucceeded(ctx, ssoName, out.Identity)
+	return out, nil
+}
+
+// pendingLogins is the store's PendingLoginStore, each call bounded by
+// the request's store budget (storeCtx) like every other store call.
+type pendingLogins struct {
+	s *Service
+}
+
+func (p pendingLogins) CreatePendingLogin(ctx context.Context, l store.PendingLogin) error {
+	ctx, cancel := p.s.storeCtx(ctx)
+	defer cancel()
+	return p.s.cfg.Store.CreatePendingLogin(ctx, l)
+}
+
+func (p pendingLogins) ConsumePendingLogin(ctx context.Context, stateHash string, now time.Time) (store.PendingLogin, error) {
+	ctx, cancel := p.s.storeCtx(ctx)
+	defer cancel()
+	return p.s.cfg.Store.ConsumePendingLogin(ctx, stateHash, now)
+}
+
+func (p pendingLogins) PurgePendingLogins(ctx context.Context, before time.Time) (int, error) {
+	ctx, cancel := p.s.storeCtx(ctx)
+	defer cancel()
+	return p.s.cfg.Store.PurgePendingLogins(ctx, before)
+}

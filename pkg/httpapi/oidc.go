@@ -1,0 +1,95 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
+)
+
+// SSO is a single sign-on login method; see auth.SSO.
+type SSO = auth.SSO
+
+// oidcLogin is GET /auth/v1/oidc/login: the start of a single sign-on
+// login. A browser (?next=/ui/) is redirected to the provider; a terminal
+// (?redirect_uri=http://127.0.0.1:PORT/callback) gets the provider's URL
+// as JSON, opens it, and brings the code back to POST /auth/v1/oidc/token.
+func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	setNoStore(w)
+	if ru := q.Get("redirect_uri"); ru != "" {
+		u, err := s.auth.BeginSSO(r.Context(), ru, "")
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"authorization_url": u})
+		return nil
+	}
+	u, err := s.auth.BeginSSO(r.Context(), "", q.Get("next"))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+	return nil
+}
+
+// oidcCallback is GET /auth/v1/oidc/callback, where the provider sends the
+// browser back: the login is finished and checked (auth.LoginSSO), a
+// session starts, and the browser goes on to the page it came for.
+func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	setNoStore(w)
+	// A provider that refused the user (?error=access_denied) sends no
+	// code: Finish refuses it like any other bad callback.
+	res, err := s.auth.LoginSSO(r.Context(), q.Get("state"), q.Get("code"), false)
+	if err != nil {
+		return err
+	}
+	if err := s.startSession(w, r, res.Identity); err != nil {
+		return err
+	}
+	http.Redirect(w, r, res.Next, http.StatusFound)
+	return nil
+}
+
+// oidcToken is POST /auth/v1/oidc/token: a terminal brings the code and
+// state its loopback listener received; Gatehouse, which holds the client
+// secret, exchanges them and answers as POST /auth/v1/tokens does.
+func (s *Server) oidcToken(w http.ResponseWriter, r *http.Request) error {
+	body, err := readObject(r)
+	if err != nil {
+		return err
+	}
+	state, _ := body["state"].(string)
+	code, _ := body["code"].(string)
+	if state == "" || code == "" {
+		return badRequest("Send the state and code the provider gave your loopback redirect.")
+	}
+	setNoStore(w)
+	res, err := s.auth.LoginSSO(r.Context(), state, code, true)
+	if err != nil {
+		return err
+	}
+	issued, err := s.auth.Issue(r.Context(), res.Identity, auth.TokenRequest{})
+	if err != nil {
+		return err
+	}
+	t := issued.Token
+	w.Header().Set("X-API-URL", s.cfg.APIURL)
+	writeJSON(w, http.StatusCreated, tokenResponse{
+		ID: t.ID, User: t.User, Token: issued.Secret, Expiry: t.ExpiresAt.Format(auth.TimeLayout),
+		Metadata: t.Metadata, Service: t.Service,
+	})
+	return nil
+}
+
+// startSession issues a browser session for id (auth.IssueSession) and
+// sets its cookie, as the password session login does.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, id backend.Identity) error {
+	issued, err := s.auth.IssueSession(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	s.SetSessionCookie(w, r, issued.Secret, issued.Token.ExpiresAt)
+	return nil
+}
