@@ -156,7 +156,7 @@ func TestKeyExpiryRotationHTTP(t *testing.T) {
 
 // TestTokenListRenewHTTP: list, revoke by id, renew.
 func TestTokenListRenewHTTP(t *testing.T) {
-	h := newHarness(t, withConfig(func(c *httpapi.Config) { c.TokenTTL, c.TokenMaxLifetime = time.Hour, 90 * time.Minute }))
+	h := newHarness(t, withConfig(func(c *httpapi.Config) { c.TokenTTL, c.TokenMaxLifetime = time.Hour, 90*time.Minute }))
 	first := h.login("joe")
 	second := h.login("joe")
 	r := h.do(req{method: "GET", path: "/auth/v1/tokens", header: asToken(first["token"].(string))})
