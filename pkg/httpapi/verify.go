@@ -86,11 +86,11 @@ func (s *Server) authorizeOriginal(p auth.Principal, o original) error {
 	}
 	sc := p.ParsedScope()
 	if sc.Read && !o.haveMethod {
-		return forbidden("The credential's scope is %q and the proxy sent no %s (auth.forward_auth_headers: %s).",
+		return forbidden("The credential's scope is %s and the proxy sent no %s (auth.forward_auth_headers: %s).",
 			p.Scope, o.methodHeader, s.cfg.ForwardAuthHeaders)
 	}
 	if len(sc.Paths) > 0 && !o.haveURI {
-		return forbidden("The credential's scope is %q and the proxy sent no %s (auth.forward_auth_headers: %s).",
+		return forbidden("The credential's scope is %s and the proxy sent no %s (auth.forward_auth_headers: %s).",
 			p.Scope, o.uriHeader, s.cfg.ForwardAuthHeaders)
 	}
 	method := o.method
