@@ -102,7 +102,11 @@ func TestScopesInGatehouse(t *testing.T) {
 // TestKeyExpiryRotationHTTP: expiring keys, rotation with grace, and the
 // st2 round trip of GET then PUT with the new members.
 func TestKeyExpiryRotationHTTP(t *testing.T) {
-	h := newHarness(t)
+	t.Run("sqlite", func(t *testing.T) { testKeyExpiryRotation(t, newHarness(t)) })
+	t.Run("postgres", func(t *testing.T) { testKeyExpiryRotation(t, newHarness(t, onPostgres)) })
+}
+
+func testKeyExpiryRotation(t *testing.T, h *harness) {
 	tok := h.tokenFor("joe")
 	k := h.createKey(tok, `{"ttl": 60}`)
 	if k["expires_at"] == nil {
