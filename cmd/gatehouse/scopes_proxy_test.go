@@ -108,8 +108,10 @@ func runScopeCases(t *testing.T, front string, s scopedSetup) {
 			if r.code != tc.status || !strings.HasPrefix(r.body, tc.body) {
 				t.Fatalf("got %d %q, want %d %q…", r.code, r.body, tc.status, tc.body)
 			}
-			if tc.status == 403 && !strings.Contains(r.body, "scope") && tc.method != "HEAD" {
-				t.Errorf("403 body %q does not say why", r.body)
+			var fault struct{ Faultstring string }
+			if tc.status == 403 && tc.method != "HEAD" &&
+				(json.Unmarshal([]byte(r.body), &fault) != nil || !strings.Contains(fault.Faultstring, "scope")) {
+				t.Errorf("403 body %q is not JSON saying why", r.body)
 			}
 		})
 	}
