@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -40,6 +41,18 @@ the cached token of the user of the last 'gatehouse login' to the server, the
 	create.Flags().StringP("metadata", "m", "", `metadata, a JSON object such as '{"used_by": "ci"}'`)
 	create.Flags().StringP("user", "u", "", "owner of the key (default: you; others' keys need an admin)")
 	create.Flags().BoolP("only-key", "k", false, "print the key and nothing else")
+	create.Flags().String("scope", "", `what the key may do: "read", "write", "path:/prefix" (several separated by spaces; default: your own scope)`)
+	create.Flags().String("ttl", "", "the key expires after this long: seconds, or a duration such as 720h (default: never)")
+	create.Flags().String("expires-at", "", "the key expires at this RFC 3339 time (instead of --ttl)")
+
+	rotate := &cobra.Command{
+		Use:   "rotate ID_OR_KEY",
+		Short: "Give an API key a new secret, shown this once; the old one works for --grace more",
+		Args:  requiredArg("API key id or key"),
+		RunE:  apikeyRotate,
+	}
+	rotate.Flags().String("grace", "0", "how long the old secret keeps working: seconds, or a duration such as 1h (default 0: it stops at once)")
+	rotate.Flags().BoolP("only-key", "k", false, "print the new key and nothing else")
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -59,10 +72,10 @@ the cached token of the user of the last 'gatehouse login' to the server, the
 	disable := &cobra.Command{Use: "disable ID_OR_KEY", Short: "Disable an API key: the server refuses it until enabled", Args: keyArg,
 		RunE: func(cmd *cobra.Command, args []string) error { return apikeySetEnabled(cmd, args[0], false) }}
 	del := &cobra.Command{Use: "delete ID_OR_KEY", Short: "Delete an API key", Args: keyArg, RunE: apikeyDelete}
-	for _, c := range []*cobra.Command{create, list, get, enable, disable} {
+	for _, c := range []*cobra.Command{create, list, get, enable, disable, rotate} {
 		addOutputFlags(c)
 	}
-	cmd.AddCommand(create, list, get, enable, disable, del, newAPIKeyImportCommand())
+	cmd.AddCommand(create, list, get, enable, disable, del, rotate, newAPIKeyImportCommand())
 	return cmd
 }
 
@@ -92,6 +105,15 @@ func apikeyCreate(cmd *cobra.Command, _ []string) error {
 			return errors.New(`--metadata must be a JSON object, such as '{"used_by": "ci"}'`)
 		}
 	}
+	req.Scope, _ = cmd.Flags().GetString("scope")
+	req.ExpiresAt, _ = cmd.Flags().GetString("expires-at")
+	if v, _ := cmd.Flags().GetString("ttl"); v != "" {
+		ttl, err := parseSeconds(v)
+		if err != nil || ttl < time.Second || req.ExpiresAt != "" {
+			return usageError(cmd, "--ttl must be at least 1 second (3600 or 1h), and not given with --expires-at")
+		}
+		req.TTL = int(ttl / time.Second)
+	}
 	s, err := openSession(cmd)
 	if err != nil {
 		return err
@@ -100,6 +122,11 @@ func apikeyCreate(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return s.explain(err)
 	}
+	return showNewKey(cmd, k)
+}
+
+// showNewKey prints a key whose secret is shown this once.
+func showNewKey(cmd *cobra.Command, k client.APIKey) error {
 	out := cmd.OutOrStdout()
 	key := ""
 	if k.Key != nil {
@@ -225,10 +252,23 @@ func keyFields(k client.APIKey) [][2]string {
 	if k.KeyHash != "" {
 		rows = append(rows, [2]string{"key_hash", k.KeyHash})
 	}
-	return append(rows,
+	rows = append(rows,
 		[2]string{"metadata", compactJSON(k.Metadata)},
 		[2]string{"created_at", k.CreatedAt},
 		[2]string{"enabled", strconv.FormatBool(k.Enabled)})
+	if k.Scope == "" { // a server from before scopes
+		return rows
+	}
+	return append(rows, [2]string{"scope", k.Scope},
+		[2]string{"expires_at", orNever(k.ExpiresAt, "never")},
+		[2]string{"last_used_at", orNever(k.LastUsedAt, "never")})
+}
+
+func orNever(v *string, none string) string {
+	if v == nil {
+		return none
+	}
+	return *v
 }
 
 func apikeyImport(cmd *cobra.Command, args []string) error {
@@ -297,4 +337,36 @@ func readImportFile(cmd *cobra.Command, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return data, nil
+}
+
+func apikeyRotate(cmd *cobra.Command, args []string) error {
+	v, _ := cmd.Flags().GetString("grace")
+	grace, err := parseSeconds(v)
+	if err != nil || grace < 0 {
+		return usageError(cmd, "--grace must be seconds or a duration such as 1h, not negative")
+	}
+	s, err := openSession(cmd)
+	if err != nil {
+		return err
+	}
+	k, err := s.RotateAPIKey(cmd.Context(), args[0], int(grace/time.Second))
+	if err != nil {
+		return s.explain(err)
+	}
+	if err := showNewKey(cmd, k); err != nil {
+		return err
+	}
+	if grace > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "The old key keeps working for %s.\n", grace)
+	}
+	return nil
+}
+
+// parseSeconds reads a whole number of seconds ("3600") or a Go duration
+// ("1h", "90m").
+func parseSeconds(v string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	return time.ParseDuration(v)
 }

@@ -105,7 +105,7 @@ func TestCLIToken(t *testing.T) {
 	if code, msg := whoami(t, p.URL, "St2-Api-Key", key); code != 401 || msg != "Unauthorized - API key is disabled." {
 		t.Fatalf("revoked key: %d %s", code, msg)
 	}
-	u.fails(`missing token: stdin was empty; usage: gatehouse token revoke TOKEN \[flags\]`, "", "token", "revoke", "-")
+	u.fails(`missing token: stdin was empty; usage: gatehouse token revoke ID\|TOKEN \[flags\]`, "", "token", "revoke", "-")
 }
 
 func postTokenValue(t *testing.T, url, user, password string) string {

@@ -54,6 +54,7 @@ the code the provider sends back for an ordinary token, cached as above.`,
 	f.StringP("password", "p", "", "the password (default: one line from stdin, else a prompt)")
 	f.IntP("ttl", "l", 0, "token lifetime in seconds (default: the server's auth.token_ttl); always gets a new token")
 	f.BoolP("only-token", "t", false, "print the token and nothing else")
+	f.String("scope", "", `what the token may do: "read" (GET, HEAD, OPTIONS only), "path:/prefix", or "write" (the default); always gets a new token`)
 	f.Bool("force", false, "get a new token even if the cached one is still good")
 	f.Bool("kerberos", false, "log in with the Kerberos ticket of the credential cache (KRB5CCNAME; run kinit first), no password")
 	f.String("spn", "", "with --kerberos: the server's service principal (default HTTP/<host of --url>)")
@@ -119,7 +120,8 @@ func runLogin(cmd *cobra.Command, args []string) error {
 
 // login asks the server for a token, caches it and says so.
 func login(cmd *cobra.Command, st settings, c *client.Client, cache client.Cache, user, password string, ttl int) error {
-	tok, err := c.Login(cmd.Context(), user, password, ttl)
+	scope, _ := cmd.Flags().GetString("scope")
+	tok, err := c.LoginWith(cmd.Context(), user, password, client.LoginOptions{TTL: ttl, Scope: scope})
 	if err != nil {
 		return loginFailed(cmd, user, err)
 	}
@@ -155,7 +157,8 @@ func freshTokenWanted(cmd *cobra.Command) (bool, int, error) {
 	if ttl < 0 || (changed && ttl == 0) {
 		return false, 0, errors.New("--ttl must be a positive number of seconds")
 	}
-	return force || changed, ttl, nil
+	scoped := cmd.Flags().Changed("scope")
+	return force || changed || scoped, ttl, nil
 }
 
 // givenPassword is the password given without asking: --password, else

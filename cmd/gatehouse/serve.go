@@ -214,14 +214,15 @@ func apiConfig(cfg config.Config, st store.Store, bs backends, log *slog.Logger)
 	trusted, _ := cfg.Auth.TrustedProxies()        // checked by Validate
 	metricsAllowed, _ := cfg.Auth.MetricsAllowed() // checked by Validate
 	return httpapi.Config{
-		Mode:           cfg.Auth.Mode,
-		BackendName:    bs.name,
-		TrustedProxies: trusted,
-		MetricsAllowed: metricsAllowed,
-		GroupHeader:    cfg.Auth.GroupHeader,
-		AllowedOrigins: cfg.AllowedOrigins(),
-		AllowedHosts:   cfg.Auth.AllowedHosts,
-		CacheBytes:     cacheBytes(cfg.Auth.CacheMaxMiB),
+		Mode:               cfg.Auth.Mode,
+		BackendName:        bs.name,
+		TrustedProxies:     trusted,
+		MetricsAllowed:     metricsAllowed,
+		GroupHeader:        cfg.Auth.GroupHeader,
+		ForwardAuthHeaders: cfg.Auth.ForwardAuthHeaders,
+		AllowedOrigins:     cfg.AllowedOrigins(),
+		AllowedHosts:       cfg.Auth.AllowedHosts,
+		CacheBytes:         cacheBytes(cfg.Auth.CacheMaxMiB),
 		Throttle: httpapi.Throttle{
 			LoginFailures:   cfg.Throttle.LoginFailures,
 			AccountFailures: cfg.Throttle.AccountFailures,
@@ -242,6 +243,7 @@ func apiConfig(cfg config.Config, st store.Store, bs backends, log *slog.Logger)
 		AdminUsers:        cfg.Auth.AdminUsers,
 		ServiceUsers:      cfg.Auth.ServiceUsers,
 		ImpersonateAdmins: cfg.Auth.ImpersonateAdmins,
+		TokenMaxLifetime:  time.Duration(cfg.Auth.TokenMaxLifetime) * time.Second,
 	}
 }
 

@@ -201,6 +201,10 @@ type APIKeyUpdate struct {
 	KeyHash  string
 	Metadata map[string]any
 	Enabled  *bool
+	// Scope and ExpiresAt may only repeat the key's own (EINVALID
+	// otherwise): st2 clients send back the whole key they read.
+	Scope     string
+	ExpiresAt time.Time
 }
 
 // UpdateAPIKey changes the key ref names (see APIKey). A key an admin
@@ -217,6 +221,12 @@ func (s *Service) UpdateAPIKey(ctx context.Context, caller Principal, ref string
 	}
 	if u.KeyHash != "" && strings.ToLower(u.KeyHash) != k.KeyHash {
 		return k, Errorf(EINVALID, "Update of key_hash is not allowed.")
+	}
+	if u.Scope != "" && u.Scope != scopeOrWrite(k.Scope) {
+		return k, Errorf(EINVALID, "The scope of an API key cannot change; create a new key.")
+	}
+	if !u.ExpiresAt.IsZero() && !u.ExpiresAt.Equal(k.ExpiresAt) {
+		return k, Errorf(EINVALID, "The expiry of an API key cannot change; create a new key or rotate it.")
 	}
 	wasEnabled := k.Enabled
 	if err := s.applyUpdate(caller, &k, u); err != nil {

@@ -85,20 +85,9 @@ func (p Principal) Authorize(method, requestURI string) error {
 		return nil
 	}
 	if !p.ParsedScope().Allows(method, requestURI) {
-		return Errorf(EFORBIDDEN, "The credential's scope %q does not allow %s %s.", p.Scope, method,
-			pathOnly(requestURI))
+		return Errorf(EFORBIDDEN, "The credential's scope (%s) does not allow this request.", p.Scope)
 	}
 	return nil
-}
-
-// pathOnly drops the query string, which may hold a credential.
-func pathOnly(requestURI string) string {
-	for i := 0; i < len(requestURI); i++ {
-		if requestURI[i] == '?' || requestURI[i] == '#' {
-			return requestURI[:i]
-		}
-	}
-	return requestURI
 }
 
 // lastUseInterval is how often, at most, a key's last_used_at is written.

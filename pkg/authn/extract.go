@@ -97,11 +97,20 @@ func ExtractHeaders(h http.Header) (c Credential, ok bool) {
 }
 
 // bearer returns the token of an "Authorization: Bearer <token>" value
-// (the scheme is case-insensitive, RFC 9110 11.1), or "".
+// (the scheme is ASCII case-insensitive, RFC 9110 11.1), or "".
 func bearer(auth string) string {
 	const scheme = "bearer "
-	if len(auth) <= len(scheme) || !strings.EqualFold(auth[:len(scheme)], scheme) {
+	if len(auth) <= len(scheme) {
 		return ""
+	}
+	for i := range len(scheme) { // ASCII only: no Unicode folding of the scheme
+		c := auth[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != scheme[i] {
+			return ""
+		}
 	}
 	return strings.TrimSpace(auth[len(scheme):])
 }

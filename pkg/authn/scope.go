@@ -86,8 +86,8 @@ func ParseScope(s string) (Scope, error) {
 
 // scopePath checks one path limit and returns it cleaned.
 func scopePath(p string) (string, error) {
-	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#%\\") || hasControl(p) {
-		return "", fmt.Errorf("%w: path %q must be an absolute path without ?, #, %%, \\ or control characters", ErrScope, p)
+	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#%\\\"") || hasControl(p) {
+		return "", fmt.Errorf("%w: path %q must be an absolute path without ?, #, %%, \\, \" or control characters", ErrScope, p)
 	}
 	c := path.Clean(p)
 	if c != strings.TrimSuffix(p, "/") && c != p {

@@ -38,6 +38,11 @@ type APIKey struct {
 	CreatedAt string         `json:"created_at,omitempty"`
 	Enabled   bool           `json:"enabled"`
 	Key       *string        `json:"key,omitempty"`
+	// Scope, ExpiresAt and LastUsedAt are Gatehouse's: read, never sent
+	// back on update (the server keeps them).
+	Scope      string  `json:"-"`
+	ExpiresAt  *string `json:"-"`
+	LastUsedAt *string `json:"-"`
 
 	// Raw is the object as the server sent it.
 	Raw json.RawMessage `json:"-"`
@@ -53,6 +58,12 @@ type NewAPIKey struct {
 	Metadata  map[string]any `json:"metadata,omitempty"`
 	CreatedAt string         `json:"created_at,omitempty"`
 	Enabled   *bool          `json:"enabled,omitempty"`
+	// Scope limits the key ("read", "path:/hooks/a"); "" is the
+	// caller's own scope.
+	Scope string `json:"scope,omitempty"`
+	// TTL (seconds) or ExpiresAt (RFC 3339) make the key expire.
+	TTL       int    `json:"ttl,omitempty"`
+	ExpiresAt string `json:"expires_at,omitempty"`
 }
 
 // CreateAPIKey is POST /apikeys; the answer's Key is the only time the
@@ -63,6 +74,33 @@ func (c *Client) CreateAPIKey(ctx context.Context, k NewAPIKey) (APIKey, error) 
 	r.body = k
 	resp, err := c.doJSON(ctx, r, &out)
 	out.Raw = resp.Body
+	out.readLifecycle()
+	return out, err
+}
+
+// readLifecycle fills Scope, ExpiresAt and LastUsedAt from Raw.
+func (k *APIKey) readLifecycle() {
+	var l struct {
+		Scope      string  `json:"scope"`
+		ExpiresAt  *string `json:"expires_at"`
+		LastUsedAt *string `json:"last_used_at"`
+	}
+	if json.Unmarshal(k.Raw, &l) == nil {
+		k.Scope, k.ExpiresAt, k.LastUsedAt = l.Scope, l.ExpiresAt, l.LastUsedAt
+	}
+}
+
+// RotateAPIKey gives the key ref names a new secret (POST
+// /apikeys/{ref}/rotate), shown once in the answer's Key; the old one
+// keeps working for grace seconds.
+func (c *Client) RotateAPIKey(ctx context.Context, ref string, grace int) (APIKey, error) {
+	var out APIKey
+	r := c.keysRequest(http.MethodPost, ref, http.StatusOK)
+	r.path += "/rotate"
+	r.body = map[string]int{"grace": grace}
+	resp, err := c.doJSON(ctx, r, &out)
+	out.Raw = resp.Body
+	out.readLifecycle()
 	return out, err
 }
 
@@ -111,6 +149,7 @@ func (c *Client) ListAPIKeys(ctx context.Context, o ListOptions) (APIKeyPage, er
 			return APIKeyPage{}, &APIError{Status: resp.Status, URL: c.URL(), Message: "unexpected answer from " + c.URL() + ": an API key that is not st2's ApiKey"}
 		}
 		page.Keys[i].Raw = r
+		page.Keys[i].readLifecycle()
 	}
 	page.Total, _ = strconv.Atoi(resp.Header.Get("X-Total-Count"))
 	page.Limit, _ = strconv.Atoi(resp.Header.Get("X-Limit"))
@@ -122,6 +161,7 @@ func (c *Client) GetAPIKey(ctx context.Context, ref string) (APIKey, error) {
 	var out APIKey
 	resp, err := c.doJSON(ctx, c.keysRequest(http.MethodGet, ref, http.StatusOK), &out)
 	out.Raw = resp.Body
+	out.readLifecycle()
 	return out, err
 }
 
@@ -135,6 +175,7 @@ func (c *Client) UpdateAPIKey(ctx context.Context, k APIKey) (APIKey, error) {
 	r.body = body
 	resp, err := c.doJSON(ctx, r, &out)
 	out.Raw = resp.Body
+	out.readLifecycle()
 	return out, err
 }
 

@@ -35,6 +35,14 @@ const (
 	// GroupHeaderDN makes X-Auth-Groups the full group DNs separated by
 	// ";" (a ";" inside a DN is sent as \3B).
 	GroupHeaderDN = "dn"
+
+	// ForwardAuthNginx makes /auth/v1/verify read the original request
+	// from X-Original-Method and X-Original-URI (the nginx example sets
+	// them).
+	ForwardAuthNginx = "nginx"
+	// ForwardAuthForwarded makes it read X-Forwarded-Method and
+	// X-Forwarded-Uri, which Traefik and Caddy overwrite.
+	ForwardAuthForwarded = "forwarded"
 )
 
 // Config is the whole configuration.
@@ -134,6 +142,14 @@ type Auth struct {
 	// GroupHeader says what /auth/v1/verify sends in X-Auth-Groups:
 	// GroupHeaderRDN (the default) or GroupHeaderDN.
 	GroupHeader string `mapstructure:"group_header"`
+	// ForwardAuthHeaders names the headers /auth/v1/verify reads the
+	// original method and URI from: ForwardAuthNginx (the default) or
+	// ForwardAuthForwarded. Never "whichever is present": each proxy
+	// passes the other proxies' headers through from the client.
+	ForwardAuthHeaders string `mapstructure:"forward_auth_headers"`
+	// TokenMaxLifetime bounds token renewal, in seconds after issue
+	// (Vault's max TTL); 0, the default, turns renewal off.
+	TokenMaxLifetime int `mapstructure:"token_max_lifetime"`
 	// AdminUsers may manage every user's API keys and revoke anyone's
 	// tokens; default [admin].
 	AdminUsers []string `mapstructure:"admin_users"`
@@ -206,21 +222,22 @@ type Database struct {
 func Default() Config {
 	return Config{
 		Auth: Auth{
-			Host:              "127.0.0.1",
-			Port:              9100,
-			Mode:              ModeStandalone,
-			Backend:           "flat_file",
-			BackendKwargs:     defaultBackendKwargs(),
-			TokenTTL:          int(auth.DefaultTokenTTL / time.Second),
-			ServiceTokenTTL:   int(auth.DefaultTokenTTL / time.Second),
-			APIURL:            "",
-			Enable:            true,
-			ProxyTrustedCIDRs: []string{"127.0.0.1/32", "::1/128"},
-			GroupHeader:       GroupHeaderRDN,
-			AdminUsers:        []string{"admin"},
-			ShutdownDelay:     5,
-			CacheMaxMiB:       16,
-			MemoryLimitMiB:    48,
+			Host:               "127.0.0.1",
+			Port:               9100,
+			Mode:               ModeStandalone,
+			Backend:            "flat_file",
+			BackendKwargs:      defaultBackendKwargs(),
+			TokenTTL:           int(auth.DefaultTokenTTL / time.Second),
+			ServiceTokenTTL:    int(auth.DefaultTokenTTL / time.Second),
+			APIURL:             "",
+			Enable:             true,
+			ProxyTrustedCIDRs:  []string{"127.0.0.1/32", "::1/128"},
+			GroupHeader:        GroupHeaderRDN,
+			ForwardAuthHeaders: ForwardAuthNginx,
+			AdminUsers:         []string{"admin"},
+			ShutdownDelay:      5,
+			CacheMaxMiB:        16,
+			MemoryLimitMiB:     48,
 		},
 		Database: Database{URL: DefaultDatabaseURL},
 		Throttle: defaultThrottle(),

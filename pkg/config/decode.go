@@ -74,11 +74,12 @@ const (
 
 // units names what an integer key counts, for messages.
 var units = map[string]string{
-	"auth.token_ttl":         "seconds",
-	"auth.service_token_ttl": "seconds",
-	"auth.shutdown_delay":    "seconds",
-	"throttle.login_window":  "seconds",
-	"throttle.scan_window":   "seconds",
+	"auth.token_ttl":          "seconds",
+	"auth.service_token_ttl":  "seconds",
+	"auth.token_max_lifetime": "seconds",
+	"auth.shutdown_delay":     "seconds",
+	"throttle.login_window":   "seconds",
+	"throttle.scan_window":    "seconds",
 }
 
 // fieldByKey returns the field of the struct rv whose dotted mapstructure

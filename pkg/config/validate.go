@@ -95,6 +95,8 @@ func (p *problems) addErr(key string, err error) {
 //     scheme://host[:port], auth.allowed_hosts entries that are not
 //     host[:port],
 //   - auth.group_header other than rdn or dn,
+//   - auth.forward_auth_headers other than nginx or forwarded,
+//   - auth.token_max_lifetime below 0,
 //   - a blank entry in auth.admin_users or auth.service_users,
 //   - database.url that is empty or neither sqlite:PATH nor postgres://….
 //
@@ -175,6 +177,13 @@ func (a Auth) validate(p *problems, knownBackends []string) {
 	validateCIDRs(p, "auth.metrics_allowed_cidrs", a.MetricsAllowedCIDRs)
 	if a.GroupHeader != GroupHeaderRDN && a.GroupHeader != GroupHeaderDN {
 		p.add("auth.group_header", "must be %s or %s, got %q", GroupHeaderRDN, GroupHeaderDN, a.GroupHeader)
+	}
+	if a.ForwardAuthHeaders != ForwardAuthNginx && a.ForwardAuthHeaders != ForwardAuthForwarded {
+		p.add("auth.forward_auth_headers", "must be %s or %s, got %q", ForwardAuthNginx, ForwardAuthForwarded,
+			a.ForwardAuthHeaders)
+	}
+	if a.TokenMaxLifetime < 0 {
+		p.add("auth.token_max_lifetime", "must be 0 (renewal off) or a number of seconds, got %d", a.TokenMaxLifetime)
 	}
 	validateNames(p, "auth.admin_users", a.AdminUsers)
 	validateNames(p, "auth.service_users", a.ServiceUsers)

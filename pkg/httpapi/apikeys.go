@@ -30,6 +30,29 @@ type apiKeyJSON struct {
 	Metadata  map[string]any `json:"metadata"`
 	CreatedAt string         `json:"created_at"`
 	Enabled   bool           `json:"enabled"`
+	keyLifecycle
+}
+
+// keyLifecycle are the members Gatehouse adds to st2's ApiKey: scope,
+// expiry (null: never) and last use (null: not yet).
+type keyLifecycle struct {
+	Scope      string  `json:"scope"`
+	ExpiresAt  *string `json:"expires_at"`
+	LastUsedAt *string `json:"last_used_at"`
+}
+
+func lifecycleOf(k store.APIKey) keyLifecycle {
+	return keyLifecycle{Scope: scopeOf(k.Scope), ExpiresAt: optTimeString(k.ExpiresAt),
+		LastUsedAt: optTimeString(k.LastUsedAt)}
+}
+
+// optTimeString is t in st2's layout, or nil for the zero time.
+func optTimeString(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(auth.TimeLayout)
+	return &s
 }
 
 type apiKeyCreated struct {
@@ -40,19 +63,28 @@ type apiKeyCreated struct {
 	CreatedAt string         `json:"created_at"`
 	Enabled   bool           `json:"enabled"`
 	Key       *string        `json:"key"`
+	keyLifecycle
+}
+
+// createdKey is the body that shows a key's secret, once.
+func createdKey(k store.APIKey, plain *string) apiKeyCreated {
+	return apiKeyCreated{ID: k.ID, UID: "api_key:" + k.KeyHash, User: k.User, Metadata: k.Metadata,
+		CreatedAt: k.CreatedAt.UTC().Format(auth.TimeLayout), Enabled: k.Enabled, Key: plain, keyLifecycle: lifecycleOf(k)}
 }
 
 // maskedKey is how a key is shown on reads: key_hash and uid hidden.
 func maskedKey(k store.APIKey) apiKeyJSON {
 	return apiKeyJSON{ID: k.ID, UID: masked, User: k.User, KeyHash: masked, Metadata: k.Metadata,
-		CreatedAt: k.CreatedAt.UTC().Format(auth.TimeLayout), Enabled: k.Enabled}
+		CreatedAt: k.CreatedAt.UTC().Format(auth.TimeLayout), Enabled: k.Enabled, keyLifecycle: lifecycleOf(k)}
 }
 
 // apiKeyFields are the members st2's ApiKey schema allows
-// (additionalProperties: false).
+// (additionalProperties: false), and Gatehouse's scope, expiry and last
+// use (last_used_at is accepted so that a body read with GET can be sent
+// back with PUT, as st2 clients do, and ignored).
 var apiKeyFields = map[string]bool{
 	"id": true, "uid": true, "user": true, "key_hash": true, "metadata": true,
-	"created_at": true, "enabled": true,
+	"created_at": true, "enabled": true, "scope": true, "expires_at": true, "ttl": true, "last_used_at": true,
 }
 
 // apiKeyBody is a validated POST or PUT body.
@@ -61,6 +93,9 @@ type apiKeyBody struct {
 	metadata          map[string]any
 	enabled           *bool
 	createdAt         time.Time
+	scope             string
+	expiresAt         time.Time
+	ttl               time.Duration
 }
 
 func parseAPIKeyBody(r *http.Request) (apiKeyBody, error) {
@@ -102,8 +137,31 @@ func parseAPIKeyBody(r *http.Request) (apiKeyBody, error) {
 	if b.createdAt, err = optTime(obj, "created_at"); err != nil {
 		return apiKeyBody{}, err
 	}
-	return b, nil
+	return b, parseKeyLifecycle(obj, &b)
 }
+
+// parseKeyLifecycle reads scope, expires_at and ttl.
+func parseKeyLifecycle(obj map[string]any, b *apiKeyBody) (err error) {
+	if b.scope, err = optScope(obj); err != nil {
+		return err
+	}
+	if b.expiresAt, err = optTime(obj, "expires_at"); err != nil {
+		return err
+	}
+	v, present := obj["ttl"]
+	ttl, set, err := parseTTL(v, present)
+	if err != nil || !set {
+		return err
+	}
+	if !ttl.IsInt64() || ttl.Int64() > maxKeyTTLSeconds {
+		return badRequest("ttl %s is greater than max allowed %d.", ttl, maxKeyTTLSeconds)
+	}
+	b.ttl = time.Duration(ttl.Int64()) * time.Second
+	return nil
+}
+
+// maxKeyTTLSeconds bounds an API key's ttl: 100 years.
+const maxKeyTTLSeconds = 100 * 365 * 24 * 3600
 
 func checkAdditional(obj map[string]any) error {
 	var extra []string
@@ -179,15 +237,14 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return withMessage(err, auth.ECONFLICT, "ApiKey with this id or key_hash already exists.")
 	}
-	writeJSON(w, http.StatusCreated, apiKeyCreated{ID: k.ID, UID: "api_key:" + k.KeyHash, User: k.User,
-		Metadata: k.Metadata, CreatedAt: k.CreatedAt.Format(auth.TimeLayout), Enabled: k.Enabled, Key: plain})
+	writeJSON(w, http.StatusCreated, createdKey(k, plain))
 	return nil
 }
 
 // newAPIKeyRequest checks the formats of a create body's id and key_hash.
 func newAPIKeyRequest(b apiKeyBody) (auth.NewAPIKey, error) {
 	req := auth.NewAPIKey{ID: b.id, User: b.user, KeyHash: strings.ToLower(b.keyHash), Metadata: b.metadata,
-		Enabled: b.enabled, CreatedAt: b.createdAt}
+		Enabled: b.enabled, CreatedAt: b.createdAt, Scope: b.scope, ExpiresAt: b.expiresAt, TTL: b.ttl}
 	if req.ID != "" && !token.IsID(req.ID) {
 		return req, badRequest("%s is not a valid id: 24 lowercase hex characters expected", pyRepr(req.ID))
 	}
@@ -298,7 +355,11 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u := auth.APIKeyUpdate{User: b.user, KeyHash: b.keyHash, Metadata: b.metadata, Enabled: b.enabled}
+	if b.ttl != 0 {
+		return badRequest("ttl is for creating a key; its expiry cannot change.")
+	}
+	u := auth.APIKeyUpdate{User: b.user, KeyHash: b.keyHash, Metadata: b.metadata, Enabled: b.enabled,
+		Scope: b.scope, ExpiresAt: b.expiresAt}
 	if u.KeyHash == masked {
 		u.KeyHash = ""
 	}
@@ -309,6 +370,39 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, maskedKey(k))
 	return nil
 }
+
+// rotateAPIKey is POST /api/v1/apikeys/{id_or_key}/rotate, body
+// {"grace": seconds} optional (default 0): 200 with the new key, shown
+// once, and the same id. The old key works until the grace ends.
+func (s *Server) rotateAPIKey(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	ref := pathParam(r, "ref")
+	body, err := readObject(r)
+	if err != nil {
+		return err
+	}
+	var grace time.Duration
+	if v, ok := body["grace"]; ok && v != nil {
+		n, isNumber := v.(json.Number)
+		g, convErr := strconv.ParseInt(string(n), 10, 64)
+		if !isNumber || !isJSONInteger(string(n)) || convErr != nil || g < 0 || g > maxGraceSeconds {
+			return badRequest("grace must be an integer number of seconds from 0 to %d.", maxGraceSeconds)
+		}
+		grace = time.Duration(g) * time.Second
+	}
+	k, plain, err := s.auth.RotateAPIKey(r.Context(), p, ref, grace)
+	if err != nil {
+		return withMessage(err, auth.ENOTFOUND, fmt.Sprintf("ApiKey with key or id=%s not found.", ref))
+	}
+	writeJSON(w, http.StatusOK, createdKey(k, &plain))
+	return nil
+}
+
+// maxGraceSeconds bounds a rotation's grace period: 30 days.
+const maxGraceSeconds = 30 * 24 * 3600
 
 // deleteAPIKey is DELETE /api/v1/apikeys/{id_or_key}: 204, no body.
 func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {

@@ -22,6 +22,7 @@ const (
 	msgUnauthorized       = "Unauthorized"
 	msgTokenExpired       = "Unauthorized - Token has expired."
 	msgKeyDisabled        = "Unauthorized - API key is disabled."
+	msgKeyExpired         = "Unauthorized - API key has expired."
 	msgThrottled          = "Too many failed attempts. Try again later."
 	msgForbidden          = "Forbidden"
 	msgBadRequest         = "Bad request"
@@ -48,6 +49,7 @@ var codes = map[string]struct {
 	auth.EUNKNOWN:      {http.StatusUnauthorized, msgUnauthorized, true},
 	auth.EEXPIRED:      {http.StatusUnauthorized, msgTokenExpired, true},
 	auth.EDISABLED:     {http.StatusUnauthorized, msgKeyDisabled, true},
+	auth.EKEYEXPIRED:   {http.StatusUnauthorized, msgKeyExpired, true},
 	auth.EINVALIDCREDS: {http.StatusUnauthorized, msgInvalidCredentials, true},
 	auth.ETICKET:       {http.StatusUnauthorized, msgInvalidCredentials, false},
 	auth.ETHROTTLED:    {http.StatusTooManyRequests, msgThrottled, true},

@@ -21,6 +21,8 @@ type introspection struct {
 	// Backend names the backend that authenticated the token's user;
 	// absent for API keys and impersonated tokens.
 	Backend string `json:"backend,omitempty"`
+	// Scope is what the credential may do: "write", "read", "path:/…".
+	Scope string `json:"scope"`
 }
 
 // inactive is the one answer for anything unknown, expired, revoked,
@@ -55,10 +57,11 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 
 func introspectionOf(p auth.Principal) introspection {
 	out := introspection{Active: true, Username: p.User, Sub: p.User, TokenType: auth.HintAccessToken,
-		Iat: p.IssuedAt.Unix(), Groups: p.Groups, Metadata: p.Metadata, Backend: p.Backend}
+		Iat: p.IssuedAt.Unix(), Groups: p.Groups, Metadata: p.Metadata, Backend: p.Backend, Scope: p.Scope}
 	if p.Kind == authn.KindAPIKey {
 		out.TokenType = auth.HintAPIKey
-	} else {
+	}
+	if !p.ExpiresAt.IsZero() { // a key that never expires has no exp
 		exp := p.ExpiresAt.Unix()
 		out.Exp = &exp
 	}

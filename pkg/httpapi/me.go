@@ -35,7 +35,8 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	if metadata == nil {
 		metadata = map[string]any{}
 	}
-	out := map[string]any{"username": p.User, "groups": groups, "authentication": authInfo, "metadata": metadata}
+	out := map[string]any{"username": p.User, "groups": groups, "authentication": authInfo, "metadata": metadata,
+		"scope": p.Scope}
 	if p.Backend != "" {
 		out["backend"] = p.Backend
 	}

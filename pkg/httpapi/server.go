@@ -96,6 +96,13 @@ type Config struct {
 	// GroupHeader is GroupHeaderRDN (the default) or GroupHeaderDN: what
 	// /auth/v1/verify sends in X-Auth-Groups (auth.group_header).
 	GroupHeader string
+	// ForwardAuthHeaders is ForwardAuthNginx (the default) or
+	// ForwardAuthForwarded: which headers /auth/v1/verify reads the
+	// original request's method and URI from (auth.forward_auth_headers).
+	ForwardAuthHeaders string
+	// TokenMaxLifetime bounds token renewal after issue; 0 turns renewal
+	// off (auth.token_max_lifetime).
+	TokenMaxLifetime time.Duration
 	// AllowedOrigins is the CORS allow-list; "*" allows any origin.
 	AllowedOrigins []string
 	// AllowedHosts, when not empty, are the only Host headers served
@@ -115,7 +122,8 @@ func (c Config) authConfig() auth.Config {
 		Store: c.Store, Backend: c.Backend, Negotiator: c.Negotiator, Local: c.Local, SSO: c.SSO, BackendName: c.BackendName, Logger: c.Logger,
 		TokenTTL: c.TokenTTL, ServiceTokenTTL: c.ServiceTokenTTL,
 		AdminUsers: c.AdminUsers, ServiceUsers: c.ServiceUsers, ImpersonateAdmins: c.ImpersonateAdmins,
-		Throttle: c.Throttle, CacheSize: c.CacheSize, CacheBytes: c.CacheBytes, CacheMaxAge: c.CacheMaxAge, BasicCacheTTL: c.BasicCacheTTL,
+		TokenMaxLifetime: c.TokenMaxLifetime,
+		Throttle:         c.Throttle, CacheSize: c.CacheSize, CacheBytes: c.CacheBytes, CacheMaxAge: c.CacheMaxAge, BasicCacheTTL: c.BasicCacheTTL,
 		PurgeInterval: c.PurgeInterval, RemovalInterval: c.RemovalInterval, StoreTimeout: c.StoreTimeout, Now: c.Now,
 	}
 }
@@ -136,6 +144,9 @@ type Server struct {
 func NewServer(cfg Config) *Server {
 	if cfg.GroupHeader != GroupHeaderDN {
 		cfg.GroupHeader = GroupHeaderRDN
+	}
+	if cfg.ForwardAuthHeaders != ForwardAuthForwarded {
+		cfg.ForwardAuthHeaders = ForwardAuthNginx
 	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = auth.DefaultAPIURL
@@ -187,6 +198,7 @@ func (s *Server) routes() chi.Router {
 		r.Get(p+"/{ref}", s.handle(s.getAPIKey))
 		r.Put(p+"/{ref}", s.handle(s.updateAPIKey))
 		r.Delete(p+"/{ref}", s.handle(s.deleteAPIKey))
+		r.Post(p+"/{ref}/rotate", s.handle(s.rotateAPIKey))
 	}
 	r.Post("/auth/v1/introspect", s.rfcHandle(s.introspect))
 	r.Post("/auth/v1/revoke", s.rfcHandle(s.revoke))
@@ -194,6 +206,9 @@ func (s *Server) routes() chi.Router {
 		r.Method(m, "/auth/v1/verify", s.handle(s.verify))
 	}
 	r.Delete("/auth/v1/tokens/current", s.handle(s.logout))
+	r.Get("/auth/v1/tokens", s.handle(s.listTokens))
+	r.Post("/auth/v1/tokens/renew", s.handle(s.renewToken))
+	r.Delete("/auth/v1/tokens/{id}", s.handle(s.revokeTokenByID))
 	r.Delete("/auth/v1/users/{user}/tokens", s.handle(s.revokeUserTokens))
 	r.Get("/auth/v1/me", s.handle(s.me))
 	r.Post("/auth/v1/session", s.handle(s.createSession))

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/auth"
+	"github.com/gatehouse-auth/gatehouse/pkg/authn"
 )
 
 // tokenResponse is st2's TokenAPI.
@@ -14,6 +15,7 @@ type tokenResponse struct {
 	Expiry   string         `json:"expiry"`
 	Metadata map[string]any `json:"metadata"`
 	Service  bool           `json:"service"`
+	Scope    string         `json:"scope"`
 }
 
 // issueToken is POST /auth/v1/tokens: Basic credentials in, a token out.
@@ -36,7 +38,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("X-API-URL", s.cfg.APIURL)
 	writeJSON(w, http.StatusCreated, tokenResponse{
 		ID: t.ID, User: t.User, Token: issued.Secret, Expiry: t.ExpiresAt.Format(auth.TimeLayout),
-		Metadata: t.Metadata, Service: t.Service,
+		Metadata: t.Metadata, Service: t.Service, Scope: scopeOf(t.Scope),
 	})
 	return nil
 }
@@ -53,6 +55,9 @@ func parseTokenRequest(r *http.Request) (auth.TokenRequest, error) {
 		return auth.TokenRequest{}, err
 	}
 	req := auth.TokenRequest{TTL: ttl}
+	if req.Scope, err = optScope(body); err != nil {
+		return auth.TokenRequest{}, err
+	}
 	if u, present := body["user"]; present && u != nil {
 		name, ok := u.(string)
 		if !ok {
@@ -90,4 +95,23 @@ func (s *Server) validateToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"valid": valid})
 	return nil
+}
+
+// optScope reads the optional "scope" member of a body, checked and in
+// its canonical form ("" when absent or null).
+func optScope(body map[string]any) (string, error) {
+	v, err := optString(body, "scope")
+	if err != nil {
+		return "", err
+	}
+	return auth.ParseScope(v)
+}
+
+// scopeOf is a stored scope as bodies show it: "" (made before scopes) is
+// "write".
+func scopeOf(stored string) string {
+	if stored == "" {
+		return authn.ScopeWrite
+	}
+	return stored
 }

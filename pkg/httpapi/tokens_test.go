@@ -31,8 +31,8 @@ func TestIssueTokenShapeOnEveryRoute(t *testing.T) {
 				t.Errorf("X-API-URL = %q", got)
 			}
 			m := r.json(t)
-			if len(m) != 6 {
-				t.Errorf("body has %d keys, want 6: %s", len(m), r.body)
+			if len(m) != 7 || m["scope"] != "write" { // st2's six and Gatehouse's scope
+				t.Errorf("body has %d keys, want 7 with scope write: %s", len(m), r.body)
 			}
 			if m["user"] != "joe" || m["service"] != false || mustJSON(m["metadata"]) != "{}" {
 				t.Errorf("body %s", r.body)
@@ -236,7 +236,8 @@ func TestNotFoundAndWrongMethod(t *testing.T) {
 	h := newHarness(t)
 	for _, r := range []req{
 		{method: "GET", path: "/nope"},
-		{method: "GET", path: "/auth/v1/tokens"},
+		{method: "PUT", path: "/auth/v1/tokens"},
+		{method: "GET", path: "/tokens"},
 		{method: "DELETE", path: "/tokens"},
 		{method: "PATCH", path: "/api/v1/apikeys"},
 		{method: "POST", path: "/tokens//"},

@@ -10,21 +10,27 @@ import (
 )
 
 // verify is GET /auth/v1/verify, for nginx auth_request, Traefik forwardAuth
-// and Envoy ext_authz: 200 with X-Auth-User and X-Auth-Groups, or 401 with
-// st2's texts.
+// and Envoy ext_authz: 200 with X-Auth-User, X-Auth-Groups and X-Auth-Scope,
+// 401 with st2's texts, or 403 when the credential's scope does not allow
+// the original request (its method and URI, read from the headers
+// Config.ForwardAuthHeaders names, and from nowhere else).
 //
-// A 401 also carries its faultstring in X-Auth-Error, because nginx drops
-// the body of an auth subrequest but can copy a header (auth_request_set)
-// into the answer it gives the client.
+// A 401 or 403 also carries its faultstring in X-Auth-Error, because nginx
+// drops the body of an auth subrequest but can copy a header
+// (auth_request_set) into the answer it gives the client.
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
-	cred, ok := forwardedCredential(r)
+	orig := s.originalRequest(r)
+	cred, ok := forwardedCredential(r, orig.uri)
 	if !ok {
 		w.Header().Set("X-Auth-Error", msgNoCredential)
 		return auth.ErrNoCredential
 	}
 	p, err := s.auth.Check(r.Context(), cred)
+	if err == nil {
+		err = s.authorizeOriginal(p, orig)
+	}
 	if err != nil {
-		if e := toError(err); e.Status == http.StatusUnauthorized {
+		if e := toError(err); e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden {
 			w.Header().Set("X-Auth-Error", e.Message)
 		}
 		return err
@@ -32,33 +38,90 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	groups, header := s.verifyGroups(p.Groups)
 	w.Header().Set("X-Auth-User", p.User)
 	w.Header().Set("X-Auth-Groups", header)
+	w.Header().Set("X-Auth-Scope", p.Scope)
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"username": p.User, "groups": groups})
+	writeJSON(w, http.StatusOK, map[string]any{"username": p.User, "groups": groups, "scope": p.Scope})
 	return nil
 }
 
+// The values of Config.ForwardAuthHeaders (auth.forward_auth_headers).
+const (
+	// ForwardAuthNginx reads X-Original-Method and X-Original-URI, which
+	// the nginx example sets with proxy_set_header (overwriting a
+	// client's).
+	ForwardAuthNginx = "nginx"
+	// ForwardAuthForwarded reads X-Forwarded-Method and X-Forwarded-Uri,
+	// which Traefik and Caddy set (overwriting a client's).
+	ForwardAuthForwarded = "forwarded"
+)
+
+// original is the request a proxy asks about, as far as its headers tell.
+type original struct {
+	method, uri             string
+	methodHeader, uriHeader string // the names they were read from
+	haveMethod, haveURI     bool
+}
+
+// originalRequest reads the original method and URI from the headers
+// Config.ForwardAuthHeaders names and only those: each proxy overwrites
+// its own headers but passes the other proxies' through from the client,
+// so "whichever is present" would let a client choose what is checked.
+func (s *Server) originalRequest(r *http.Request) original {
+	o := original{methodHeader: "X-Original-Method", uriHeader: "X-Original-URI"}
+	if s.cfg.ForwardAuthHeaders == ForwardAuthForwarded {
+		o.methodHeader, o.uriHeader = "X-Forwarded-Method", "X-Forwarded-Uri"
+	}
+	o.method, o.uri = r.Header.Get(o.methodHeader), r.Header.Get(o.uriHeader)
+	o.haveMethod, o.haveURI = o.method != "", o.uri != ""
+	return o
+}
+
+// authorizeOriginal checks p's scope against the original request. A
+// "write" credential needs nothing; a read one needs the method header, a
+// path-limited one the URI header: without them it is refused (403), since
+// what it may do cannot be checked.
+func (s *Server) authorizeOriginal(p auth.Principal, o original) error {
+	if p.Scope == authn.ScopeWrite {
+		return nil
+	}
+	sc := p.ParsedScope()
+	if sc.Read && !o.haveMethod {
+		return forbidden("The credential's scope is %s and the proxy sent no %s (auth.forward_auth_headers: %s).",
+			p.Scope, o.methodHeader, s.cfg.ForwardAuthHeaders)
+	}
+	if len(sc.Paths) > 0 && !o.haveURI {
+		return forbidden("The credential's scope is %s and the proxy sent no %s (auth.forward_auth_headers: %s).",
+			p.Scope, o.uriHeader, s.cfg.ForwardAuthHeaders)
+	}
+	method := o.method
+	if !sc.Read {
+		method = http.MethodGet // only the path matters
+	}
+	uri := o.uri
+	if len(sc.Paths) == 0 {
+		uri = "/"
+	}
+	return p.Authorize(method, uri)
+}
+
 // forwardedCredential reads the credential of the request a proxy is asking
-// about: the headers in st2's order, the session cookie, then the query string of the original
-// URI (X-Original-URI from nginx, X-Forwarded-Uri from Traefik), for
-// webhooks that can only put it there; then this request's own query.
-func forwardedCredential(r *http.Request) (authn.Credential, bool) {
-	if v := r.Header.Get(authn.HeaderToken); v != "" {
-		return authn.Credential{Kind: authn.KindToken, Location: authn.InHeader, Value: v}, true
+// about: the headers in Extract's order (X-Auth-Token, St2-Api-Key,
+// Authorization: Bearer), the session cookie (an app on the same site
+// behind nginx shares the web page's login: single sign-on through
+// auth_request), then the query string of the original URI (from the
+// configured header only), for webhooks that can only put it there; then
+// this request's own query.
+func forwardedCredential(r *http.Request, originalURI string) (authn.Credential, bool) {
+	if c, ok := authn.ExtractHeaders(r.Header); ok {
+		return c, true
 	}
-	if v := r.Header.Get(authn.HeaderAPIKey); v != "" {
-		return authn.Credential{Kind: authn.KindAPIKey, Location: authn.InHeader, Value: v}, true
-	}
-	// The browser session: an app on the same site behind nginx shares
-	// the login of the web page (single sign-on through auth_request).
 	if c, ok := authn.ExtractCookie(r); ok {
 		return c, true
 	}
-	for _, h := range []string{"X-Original-URI", "X-Forwarded-Uri"} {
-		if uri := r.Header.Get(h); uri != "" {
-			if u, err := url.ParseRequestURI(uri); err == nil {
-				if c, ok := authn.ExtractQuery(u.RawQuery); ok {
-					return c, true
-				}
+	if originalURI != "" {
+		if u, err := url.ParseRequestURI(originalURI); err == nil {
+			if c, ok := authn.ExtractQuery(u.RawQuery); ok {
+				return c, true
 			}
 		}
 	}

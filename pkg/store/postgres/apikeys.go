@@ -104,7 +104,7 @@ func (s *Store) DisableUserAPIKeys(ctx context.Context, user string) ([]store.AP
 			return err
 		}
 		for _, k := range keys {
-			if err := s.publishKey(ctx, tx, k.KeyHash, k.PrevKeyHash); err != nil {
+			if err := s.publishKey(ctx, tx, k.PrevKeyHash, k.KeyHash); err != nil {
 				return err
 			}
 		}
@@ -133,7 +133,7 @@ func (s *Store) changeAPIKey(ctx context.Context, sql string, args ...any) error
 		if err := tx.QueryRow(ctx, sql, args...).Scan(&hash, &prev); err != nil {
 			return err
 		}
-		return s.publishKey(ctx, tx, hash, prev)
+		return s.publishKey(ctx, tx, prev, hash) // the previous secret first: it is the one a rotation left in caches
 	})
 }
 
