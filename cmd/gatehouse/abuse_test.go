@@ -440,3 +440,92 @@ func TestLockoutHasAWayOut(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// formRoute is a route that takes a user name and password in a form
+// (the browser's logins), and what its refusals look like.
+type formRoute struct {
+	path string
+	json bool // answers JSON (the API) rather than the web page's HTML
+}
+
+// formRoutes are the routes that check a password sent in a form rather
+// than with HTTP Basic: the session login of the API and the web page's.
+var formRoutes = []formRoute{{"/auth/v1/session", true}, {"/ui/login", false}}
+
+// sendForm posts user and password to rt as a browser on the same site
+// would (Sec-Fetch-Site: same-origin), from client ("" for the peer).
+func sendForm(t *testing.T, base string, rt formRoute, user, password, client string) reply {
+	t.Helper()
+	form := url.Values{"username": {user}, "password": {password}}.Encode()
+	req, err := http.NewRequestWithContext(t.Context(), "POST", base+rt.path, strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if client != "" {
+		req.Header.Set("X-Forwarded-For", client)
+	}
+	resp, err := noRedirects.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{resp.StatusCode, resp.Header, string(b)}
+}
+
+// noRedirects answers with the redirect itself, whose Set-Cookie the test
+// reads.
+var noRedirects = &http.Client{Timeout: 10 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// TestFormLoginsShareTheLockout (issues 10 and 14): the browser's logins
+// (POST /auth/v1/session and the web page's form) go through the same
+// throttle as HTTP Basic: guesses there are counted and audited and lock
+// the account on every route, and a locked account gets 429 there too,
+// right password or not, with no password checked and no cookie set.
+func TestFormLoginsShareTheLockout(t *testing.T) {
+	p := abuseServer(t, "", "")
+	// dave guesses 5 times through each form: 10 counted failures.
+	for _, rt := range formRoutes {
+		for i := range 5 {
+			r := sendForm(t, p.URL, rt, "dave", fmt.Sprintf("guess%d", i), "")
+			if r.code != http.StatusUnauthorized || r.header.Get("Set-Cookie") != "" {
+				t.Fatalf("%s guess %d: %d (Set-Cookie %q) %s", rt.path, i+1, r.code, r.header.Get("Set-Cookie"), r.body)
+			}
+		}
+		if n := settledAuditCount(t, p, "login", "invalid", rt.path); n != 5 {
+			t.Errorf("5 wrong passwords on %s left %d audit lines", rt.path, n)
+		}
+	}
+	if r := send(t, p.URL, basicRoutes[0], "dave", abuseUsers["dave"], ""); r.code != http.StatusTooManyRequests {
+		t.Errorf("dave's right password with Basic after 10 guesses through the forms: %d %s", r.code, r.body)
+	}
+
+	// carol is locked through HTTP Basic; both forms refuse her right
+	// password without checking it.
+	for range 10 {
+		send(t, p.URL, basicRoutes[0], "carol", "wrong", "")
+	}
+	checks := settledAuditCount(t, p, "login", "invalid", "") + settledAuditCount(t, p, "login", "success", "")
+	for _, rt := range formRoutes {
+		r := sendForm(t, p.URL, rt, "carol", abuseUsers["carol"], "")
+		if r.code != http.StatusTooManyRequests || r.header.Get("Set-Cookie") != "" {
+			t.Errorf("%s, locked carol's right password: %d (Set-Cookie %q)", rt.path, r.code, r.header.Get("Set-Cookie"))
+		}
+		if rt.json && r.body != lockedBody {
+			t.Errorf("%s, locked carol: body %s, want %s", rt.path, r.body, lockedBody)
+		}
+	}
+	if n := settledAuditCount(t, p, "login", "invalid", "") + settledAuditCount(t, p, "login", "success", ""); n != checks {
+		t.Errorf("429s on the forms cost %d password checks", n-checks)
+	}
+	// Someone else's right password works through both forms.
+	for _, rt := range formRoutes {
+		r := sendForm(t, p.URL, rt, "admin", abuseUsers["admin"], "")
+		if r.code >= 400 || !strings.Contains(r.header.Get("Set-Cookie"), "gatehouse_session=") {
+			t.Errorf("%s as admin: %d (Set-Cookie %q) %s", rt.path, r.code, r.header.Get("Set-Cookie"), r.body)
+		}
+	}
+}

@@ -86,6 +86,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("X-Content-Type-Options", "nosniff")
+	// The audit lines of a login or a change through the page name the
+	// page's own route (POST /ui/login is "/ui/login"), not the mount.
+	if rq := auth.RequestFrom(r.Context()); rq != nil {
+		if _, pattern := h.mux.Handler(r); pattern != "" {
+			if _, path, withMethod := strings.Cut(pattern, " "); withMethod {
+				pattern = path
+			}
+			rq.Route = pattern
+		}
+	}
 	h.mux.ServeHTTP(w, r)
 }
 
