@@ -31,7 +31,7 @@ setup_parts() {
 		PARTS_RUN_DIR=$GATEHOUSE_LDAP_STATE
 		trap cleanup_parts EXIT
 	fi
-	for part in scripts/ldap-up.sh scripts/pam-up.sh scripts/kdc-up.sh scripts/chromium-up.sh scripts/hydra-up.sh; do
+	for part in scripts/ldap-up.sh scripts/pam-up.sh scripts/kdc-up.sh scripts/chromium-up.sh scripts/hydra-up.sh scripts/oidc-op-up.sh; do
 		if [ -x "$part" ]; then setup "$part"; fi
 	done
 }

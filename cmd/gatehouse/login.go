@@ -38,10 +38,15 @@ terminal and a cached token) reuses USER's cached token while it is good for
 more than a minute; --force or --ttl always gets a new one. USER defaults to
 the [credentials] username of a settings file.
 
-With --sso, sign in at the server's OpenID Connect provider instead: the
-command listens on http://127.0.0.1:<free port>/callback, opens the
-provider's page in a browser (or prints its URL), and the server exchanges
-the code the provider sends back for an ordinary token, cached as above.`,
+With --sso, sign in at the server's OpenID Connect provider instead. When
+the provider offers device authorization (RFC 8628), the command prints a
+URL and a short code to enter there, on this machine or any other (and opens
+the URL in a browser here unless --no-browser), and waits while the server
+asks the provider whether you have signed in. Otherwise it listens on
+http://127.0.0.1:<free port>/callback, opens the provider's page in a
+browser (or prints its URL), and the server exchanges the code the provider
+sends back. Either way the result is an ordinary token, cached as above;
+--sso-method device or loopback chooses one way.`,
 		Example: `  gatehouse login admin
   echo "$PASSWORD" | gatehouse login admin --url https://auth.example.org
   gatehouse login ci --ttl 3600 --only-token
@@ -60,6 +65,7 @@ the code the provider sends back for an ordinary token, cached as above.`,
 	f.String("spn", "", "with --kerberos: the server's service principal (default HTTP/<host of --url>)")
 	f.Bool("sso", false, "sign in through the server's single sign-on provider (OpenID Connect) in a browser")
 	f.Bool("no-browser", false, "with --sso: print the sign-in URL instead of opening a browser")
+	f.String("sso-method", "auto", "with --sso: device (enter a code at the provider), loopback (a browser on this machine), or auto (device when the provider offers it)")
 	addServerFlags(f)
 	return cmd
 }

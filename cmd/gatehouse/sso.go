@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,14 +27,19 @@ type callbackResult struct {
 	err         error
 }
 
-// runSSOLogin is `gatehouse login --sso`: a loopback redirect login (RFC
-// 8252). It listens on http://127.0.0.1:<free port>/callback, asks the
+// runSSOLogin is `gatehouse login --sso`: a device login (RFC 8628,
+// runDeviceLogin) when the server's provider offers it, else a loopback
+// redirect login (RFC 8252). The loopback way listens on http://127.0.0.1:<free port>/callback, asks the
 // server for the provider's URL for that redirect, opens it in a browser
 // (or prints it), waits for the provider to send the browser back with a
 // code, and has the server exchange the code for an ordinary token, which
 // is cached like a password login's. The client secret stays on the
 // server.
 func runSSOLogin(cmd *cobra.Command, st settings) error {
+	method, _ := cmd.Flags().GetString("sso-method")
+	if method != "auto" && method != "device" && method != "loopback" {
+		return usageError(cmd, "--sso-method is device, loopback or auto, not "+strconv.Quote(method))
+	}
 	c, err := st.newClient()
 	if err != nil {
 		return err
@@ -41,6 +47,18 @@ func runSSOLogin(cmd *cobra.Command, st settings) error {
 	cache, err := openCache()
 	if err != nil {
 		return err
+	}
+	if method != "loopback" {
+		d, err := c.SSODeviceStart(cmd.Context())
+		switch {
+		case err == nil:
+			return runDeviceLogin(cmd, st, c, cache, d)
+		case method == "auto" && client.StatusOf(err) == http.StatusNotFound:
+			// No device authorization at the provider (or an older
+			// server): the loopback redirect below.
+		default:
+			return loginFailed(cmd, "", err)
+		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -66,6 +84,11 @@ func runSSOLogin(cmd *cobra.Command, st settings) error {
 	if err != nil {
 		return loginFailed(cmd, "", err)
 	}
+	return cacheSSOToken(cmd, st, c, cache, tok)
+}
+
+// cacheSSOToken caches a single sign-on's token like a password login's.
+func cacheSSOToken(cmd *cobra.Command, st settings, c *client.Client, cache client.Cache, tok client.Token) error {
 	cached := client.NewCachedToken(tok, c.URL())
 	if err := cache.Save(cached); err != nil {
 		return err
@@ -155,4 +178,50 @@ func openBrowser(u string) bool {
 	}
 	go func() { _ = cmd.Wait() }()
 	return true
+}
+
+// runDeviceLogin shows the user where to sign in and the code to enter
+// (opening the page here unless --no-browser), then polls the server at
+// the interval it asks for until the user has signed in, refused, or the
+// code expired. The server, which holds the client secret, asks the
+// provider; this command only ever holds an opaque handle.
+func runDeviceLogin(cmd *cobra.Command, st settings, c *client.Client, cache client.Cache, d client.DeviceLogin) error {
+	w := cmd.ErrOrStderr()
+	open := d.VerificationURIComplete
+	if open == "" {
+		open = d.VerificationURI
+	}
+	noBrowser, _ := cmd.Flags().GetBool("no-browser")
+	fmt.Fprintf(w, "To sign in, open %s and enter the code %s\n", d.VerificationURI, d.UserCode)
+	if !noBrowser && openBrowser(open) {
+		fmt.Fprintf(w, "(opened your browser at %s)\n", open)
+	} else if d.VerificationURIComplete != "" {
+		fmt.Fprintf(w, "or open, with the code filled in:\n\n  %s\n\n", d.VerificationURIComplete)
+	}
+	fmt.Fprintln(w, "Waiting for you to sign in…")
+	interval := time.Duration(max(d.Interval, 1)) * time.Second
+	deadline := time.NewTimer(time.Duration(max(d.ExpiresIn, 1))*time.Second + interval)
+	defer deadline.Stop()
+	for {
+		t := time.NewTimer(interval)
+		select {
+		case <-t.C:
+		case <-deadline.C:
+			t.Stop()
+			return errors.New("the code expired before you signed in; run gatehouse login --sso again")
+		case <-cmd.Context().Done():
+			t.Stop()
+			return errors.New("interrupted")
+		}
+		tok, pending, next, err := c.SSODevicePoll(cmd.Context(), d.Handle)
+		if err != nil {
+			return loginFailed(cmd, "", err)
+		}
+		if !pending {
+			return cacheSSOToken(cmd, st, c, cache, tok)
+		}
+		if next > 0 {
+			interval = time.Duration(next) * time.Second
+		}
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/oidc/hydratest"
+	"github.com/gatehouse-auth/gatehouse/pkg/oidc/optest"
 )
 
 // ssoServer starts Hydra and a gatehouse serve whose only login method is
@@ -122,5 +123,100 @@ func runST2ClientJSToken(t *testing.T, url, user, tok string) {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("st2client.js: %v\n%s", err, out)
+	}
+}
+
+// deviceServer starts zitadel/oidc's provider, which offers device
+// authorization, and a gatehouse serve whose only login method is oidc at
+// it.
+func deviceServer(t *testing.T, users ...optest.User) (*process, *optest.Server) {
+	t.Helper()
+	op := optest.Start(t, users...)
+	port := closedPort(t)
+	kwargs := map[string]any{"issuer": op.Issuer, "client_id": op.ClientID, "client_secret": op.ClientSecret,
+		"redirect_url": fmt.Sprintf("http://127.0.0.1:%s/auth/v1/oidc/callback", port), "timeout": 2,
+		"username_claim": "sub"}
+	backends, _ := json.Marshal([]map[string]any{{"name": "oidc", "kwargs": kwargs}})
+	p := startGatehouse(t, t.TempDir(), []string{"GATEHOUSE_AUTH_BACKENDS=" + string(backends)},
+		"serve", "--port", port)
+	return p, op
+}
+
+var deviceCodeRe = regexp.MustCompile(`^To sign in, open (http://127\.0\.0\.1:\d+/device) and enter the code (\S+)$`)
+
+// startDeviceLogin runs `gatehouse login --sso --no-browser` and returns
+// it running, with the verification URI and user code it printed.
+func startDeviceLogin(t *testing.T, u *cliUser) (cmd *exec.Cmd, stdout, stderr *strings.Builder, uri, code string) {
+	t.Helper()
+	cmd = exec.CommandContext(t.Context(), binary, "login", "--sso", "--no-browser")
+	cmd.Env = u.env
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr = &strings.Builder{}, &strings.Builder{}
+	cmd.Stdout = stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []string, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			stderr.WriteString(sc.Text() + "\n")
+			if m := deviceCodeRe.FindStringSubmatch(sc.Text()); m != nil {
+				got <- m
+			}
+		}
+	}()
+	t.Cleanup(func() { <-done })
+	select {
+	case m := <-got:
+		return cmd, stdout, stderr, m[1], m[2]
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no code from gatehouse login --sso")
+	}
+	return
+}
+
+// TestCLILoginSSODevice: `gatehouse login --sso` at a provider that offers
+// device authorization prints a URL and a code instead of listening on
+// loopback; the test, as the user on another device, enters the code at
+// the provider; the command gets an ordinary token and caches it. A user
+// who denies leaves the command failing, with nothing cached.
+func TestCLILoginSSODevice(t *testing.T) {
+	alice := optest.User{Name: "alice", Password: "alice-password-1"}
+	p, op := deviceServer(t, alice)
+	u := newCLIUser(t, p.URL)
+
+	cmd, stdout, stderr, uri, code := startDeviceLogin(t, u)
+	op.Approve(t, uri, code, alice, true)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("gatehouse login --sso: %v\nstdout: %s\nstderr: %s\nserver: %s", err, stdout, stderr, p.Stderr())
+	}
+	if !strings.HasPrefix(stdout.String(), "Logged in as alice;") {
+		t.Fatalf("stdout %q", stdout.String())
+	}
+	if strings.Contains(stderr.String(), "/callback") {
+		t.Fatalf("the device login used a loopback redirect:\n%s", stderr)
+	}
+	tok := u.cached("alice").Token
+	if code, body := whoami(t, p.URL, "X-Auth-Token", tok); code != 200 || body != "alice" {
+		t.Fatalf("the cached token at /me: %d %s", code, body)
+	}
+	if strings.Contains(p.Stderr(), tok) {
+		t.Fatal("the token reached the server's log")
+	}
+
+	cmd, stdout, stderr, uri, code = startDeviceLogin(t, u)
+	op.Approve(t, uri, code, alice, false)
+	err := cmd.Wait()
+	if err == nil || !strings.Contains(stderr.String(), "login failed") {
+		t.Fatalf("a denied device login: %v\nstdout: %s\nstderr: %s", err, stdout, stderr)
+	}
+	if u.cached("alice").Token != tok {
+		t.Fatal("a denied login changed the cached token")
 	}
 }

@@ -137,3 +137,104 @@ func (p pendingLogins) PurgePendingLogins(ctx context.Context, before time.Time)
 	defer cancel()
 	return p.s.cfg.Store.PurgePendingLogins(ctx, before)
 }
+
+// DeviceSSO is a single sign-on method that can also sign a terminal in
+// by OAuth 2.0 device authorization (RFC 8628): the user enters a short
+// code at the provider, on any device, while the terminal polls. Gatehouse
+// brokers the flow, since only it holds the client secret: the provider's
+// device code stays in the pending-logins store, sealed under an opaque
+// handle that the terminal polls with.
+type DeviceSSO interface {
+	// BeginDevice asks the provider for a device code and user code. A
+	// provider that offers no device authorization is ErrNoDevice.
+	BeginDevice(ctx context.Context, pending store.PendingLoginStore, now time.Time) (DeviceLogin, error)
+	// PollDevice asks the provider, at most once, whether the user has
+	// signed in for handle. Refusals (unknown, finished or expired handle,
+	// a user who denied, a code the provider let expire, a bad ID token)
+	// wrap backend.ErrInvalidCredentials; an unreachable provider,
+	// backend.ErrUnavailable.
+	PollDevice(ctx context.Context, pending store.PendingLoginStore, handle string, now time.Time) (DevicePoll, error)
+}
+
+// DeviceLogin is a started device login: what the terminal shows the
+// user, and the handle it polls with.
+type DeviceLogin struct {
+	Handle                  string
+	UserCode                string
+	VerificationURI         string
+	VerificationURIComplete string
+	ExpiresIn               int // seconds
+	Interval                int // seconds between polls
+}
+
+// DevicePoll is one poll's answer: still pending (poll again after
+// Interval seconds), or the signed-in identity.
+type DevicePoll struct {
+	Pending  bool
+	Interval int
+	Identity backend.Identity
+}
+
+// ErrNoDevice answers a device login when the provider offers none: the
+// terminal then uses the loopback redirect.
+var ErrNoDevice error = Errorf(ENOTFOUND, "The identity provider does not offer device sign-in; use the loopback redirect (gatehouse login --sso does).")
+
+// BeginDeviceSSO starts a device login (RFC 8628) for a terminal.
+func (s *Service) BeginDeviceSSO(ctx context.Context) (DeviceLogin, error) {
+	if s.cfg.SSO == nil {
+		return DeviceLogin{}, ErrNoSSO
+	}
+	d, ok := s.cfg.SSO.(DeviceSSO)
+	if !ok {
+		return DeviceLogin{}, ErrNoDevice
+	}
+	return d.BeginDevice(ctx, pendingLogins{s}, s.now())
+}
+
+// LoginDeviceSSO polls a device login once. Like LoginSSO, every poll is
+// checked against the throttle of the client's address first; a refusal
+// is counted, audited and metered; a poll still pending is neither (a
+// terminal polls every few seconds while its user signs in).
+func (s *Service) LoginDeviceSSO(ctx context.Context, handle string) (DevicePoll, error) {
+	if s.cfg.SSO == nil {
+		return DevicePoll{}, ErrNoSSO
+	}
+	d, ok := s.cfg.SSO.(DeviceSSO)
+	if !ok {
+		return DevicePoll{}, ErrNoDevice
+	}
+	counters := s.loginCounters(ctx, "")
+	res, err := s.reserveLogin(ctx, counters)
+	if err != nil {
+		_, err = s.loginFailed(ctx, ssoName, "", err)
+		return DevicePoll{}, err
+	}
+	out, err := d.PollDevice(ctx, pendingLogins{s}, handle, s.now())
+	if err == nil && !out.Pending && !ValidUsername(out.Identity.Username) {
+		err = backend.ErrInvalidCredentials
+	}
+	switch {
+	case errors.Is(err, backend.ErrInvalidCredentials):
+		recErr := s.recordLoginFailure(ctx, counters)
+		res.end(failedOr(recErr))
+		s.log.Info("single sign-on refused", slog.String("flow", "device"), slog.String("reason", err.Error()))
+		_, err = s.loginFailed(ctx, ssoName, "", cmpOr(recErr, ErrInvalidCredentials))
+		return DevicePoll{}, err
+	case ErrorCode(err) == EFORBIDDEN:
+		res.end(attemptEnded)
+		s.audit(ctx, auditLogin, "forbidden", "", slog.String("backend", ssoName), slog.String("route", route(ctx)),
+			slog.String("reason", err.Error()))
+		return DevicePoll{}, err
+	case err != nil:
+		res.end(outageOf(ctx))
+		_, err = s.loginFailed(ctx, ssoName, "", err)
+		return DevicePoll{}, err
+	}
+	res.end(attemptEnded)
+	if out.Pending {
+		return out, nil
+	}
+	out.Identity.Backend = ssoName
+	out.Identity = s.loginSucceeded(ctx, ssoName, out.Identity)
+	return out, nil
+}

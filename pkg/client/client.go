@@ -152,9 +152,11 @@ type request struct {
 	body         any
 	form         url.Values
 	want         int
-	basicUser    string
-	basicPass    string
-	basic        bool
+	// alsoWant, when set, is a second status accepted as an answer.
+	alsoWant  int
+	basicUser string
+	basicPass string
+	basic     bool
 	// authorization, when set, is sent as the Authorization header
 	// (Negotiate for Kerberos).
 	authorization string
@@ -175,7 +177,7 @@ func (c *Client) do(ctx context.Context, r request) (Response, error) {
 	if err != nil {
 		return Response{}, c.transportError(ctx, err)
 	}
-	if resp.StatusCode != r.want {
+	if resp.StatusCode != r.want && (r.alsoWant == 0 || resp.StatusCode != r.alsoWant) {
 		return Response{}, c.statusError(resp, raw)
 	}
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: raw}, nil

@@ -70,7 +70,13 @@ func (s *Server) oidcToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	issued, err := s.auth.Issue(r.Context(), res.Identity, auth.TokenRequest{})
+	return s.writeSSOToken(w, r, res.Identity)
+}
+
+// writeSSOToken issues a token for a terminal's single sign-on and
+// answers as POST /auth/v1/tokens does.
+func (s *Server) writeSSOToken(w http.ResponseWriter, r *http.Request, id backend.Identity) error {
+	issued, err := s.auth.Issue(r.Context(), id, auth.TokenRequest{})
 	if err != nil {
 		return err
 	}
@@ -92,4 +98,51 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, id backend
 	}
 	s.SetSessionCookie(w, r, issued.Secret, issued.Token.ExpiresAt)
 	return nil
+}
+
+// oidcDevice is POST /auth/v1/oidc/device: a terminal starts a device
+// login (RFC 8628). It shows the user the code and where to enter it, and
+// polls POST /auth/v1/oidc/device/token with the handle. A provider that
+// offers no device authorization is a 404: the terminal then uses the
+// loopback redirect (GET /auth/v1/oidc/login?redirect_uri=…).
+func (s *Server) oidcDevice(w http.ResponseWriter, r *http.Request) error {
+	setNoStore(w)
+	d, err := s.auth.BeginDeviceSSO(r.Context())
+	if err != nil {
+		return err
+	}
+	out := map[string]any{
+		"handle": d.Handle, "user_code": d.UserCode, "verification_uri": d.VerificationURI,
+		"expires_in": d.ExpiresIn, "interval": d.Interval,
+	}
+	if d.VerificationURIComplete != "" {
+		out["verification_uri_complete"] = d.VerificationURIComplete
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// oidcDeviceToken is POST /auth/v1/oidc/device/token: one poll of a device
+// login. Still pending: 202 {"pending": true, "interval": N} (wait N
+// seconds); signed in: 201 and a token, as POST /auth/v1/tokens; denied,
+// expired or unknown: 401.
+func (s *Server) oidcDeviceToken(w http.ResponseWriter, r *http.Request) error {
+	body, err := readObject(r)
+	if err != nil {
+		return err
+	}
+	handle, _ := body["handle"].(string)
+	if handle == "" {
+		return badRequest("Send the handle POST /auth/v1/oidc/device gave you.")
+	}
+	setNoStore(w)
+	res, err := s.auth.LoginDeviceSSO(r.Context(), handle)
+	if err != nil {
+		return err
+	}
+	if res.Pending {
+		writeJSON(w, http.StatusAccepted, map[string]any{"pending": true, "interval": res.Interval})
+		return nil
+	}
+	return s.writeSSOToken(w, r, res.Identity)
 }

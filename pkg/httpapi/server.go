@@ -223,6 +223,8 @@ func (s *Server) routes() chi.Router {
 	r.Get("/auth/v1/oidc/login", s.handle(s.oidcLogin))
 	r.Get("/auth/v1/oidc/callback", s.handle(s.oidcCallback))
 	r.Post("/auth/v1/oidc/token", s.handle(s.oidcToken))
+	r.Post("/auth/v1/oidc/device", s.handle(s.oidcDevice))
+	r.Post("/auth/v1/oidc/device/token", s.handle(s.oidcDeviceToken))
 	r.Method("GET", "/metrics", s.metricsGuard(s.metrics.handler()))
 	s.mountUI(r)
 	r.Get("/healthz", s.handle(s.healthz))

@@ -79,7 +79,7 @@ func (p *Provider) Finish(ctx context.Context, pending store.PendingLoginStore, 
 	if err != nil {
 		return auth.SSOResult{}, err
 	}
-	if terminal != (l.RedirectURI != p.cfg.RedirectURL) {
+	if l.RedirectURI == deviceMarker || terminal != (l.RedirectURI != p.cfg.RedirectURL) {
 		return auth.SSOResult{}, refused("login begun for another route")
 	}
 	verifier, err := open(state, l.Verifier)
@@ -124,8 +124,22 @@ func (p *Provider) exchangeCode(ctx context.Context, d *discovered, redirectURI,
 // signing keys are fetched, when not cached, within the timeout; a
 // provider that does not give them is backend.ErrUnavailable.
 func (p *Provider) verifyIDToken(ctx context.Context, d *discovered, raw, wantNonceHash string) (backend.Identity, error) {
+	idt, err := p.checkIDToken(ctx, d, raw)
+	if err != nil {
+		return backend.Identity{}, err
+	}
+	if !sameHash(nonceHash(idt.Nonce), wantNonceHash) {
+		return backend.Identity{}, refused("ID token nonce is not this login's")
+	}
+	return p.identity(idt)
+}
+
+// checkIDToken verifies the ID token's signature, issuer, audience
+// (client_id) and expiry; the caller checks the nonce when its flow sent
+// one.
+func (p *Provider) checkIDToken(ctx context.Context, d *discovered, raw string) (*gooidc.IDToken, error) {
 	if raw == "" {
-		return backend.Identity{}, refused("the provider sent no ID token")
+		return nil, refused("the provider sent no ID token")
 	}
 	ctx, cancel := p.ctx(ctx)
 	defer cancel()
@@ -136,15 +150,12 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *discovered, raw, wantNo
 	v := gooidc.NewVerifier(p.cfg.Issuer, d.keys, &gooidc.Config{ClientID: p.cfg.ClientID, SupportedSigningAlgs: d.algs})
 	idt, err := v.Verify(ctx, raw)
 	if err != nil && fetch.err != nil {
-		return backend.Identity{}, fmt.Errorf("oidc: signing keys: %w: %w", backend.ErrUnavailable, fetch.err)
+		return nil, fmt.Errorf("oidc: signing keys: %w: %w", backend.ErrUnavailable, fetch.err)
 	}
 	if err != nil {
-		return backend.Identity{}, refused("ID token: %v", err)
+		return nil, refused("ID token: %v", err)
 	}
-	if !sameHash(nonceHash(idt.Nonce), wantNonceHash) {
-		return backend.Identity{}, refused("ID token nonce is not this login's")
-	}
-	return p.identity(idt)
+	return idt, nil
 }
 
 // exchangeError sorts a failed code exchange: the provider refusing the

@@ -6,7 +6,9 @@
 // It speaks the authorization code flow with PKCE (S256), a state and a
 // nonce, all single use and short lived, kept in the store
 // (store.PendingLoginStore) so that any replica can finish a login another
-// began. The provider is discovered when a login starts, not only at
+// began. A terminal signs in by device authorization (RFC 8628, device.go)
+// when the provider offers it: Gatehouse brokers that flow too, keeping
+// the provider's device code in the same store. The provider is discovered when a login starts, not only at
 // start-up, so a provider that is down is a 503 for the logins of that
 // moment and never stops Gatehouse from starting or recovering.
 package oidc

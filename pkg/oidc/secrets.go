@@ -24,6 +24,10 @@ const (
 	stateHashLabel = "gatehouse oidc state\x00"
 	nonceHashLabel = "gatehouse oidc nonce\x00"
 	sealKeyLabel   = "gatehouse oidc verifier key\x00"
+	// A device login's handle: the hash that finds its row, and the key
+	// that opens the provider's device code in it.
+	handleHashLabel = "gatehouse oidc device handle\x00"
+	deviceKeyLabel  = "gatehouse oidc device key\x00"
 )
 
 func hashOf(label, s string) string {
@@ -40,10 +44,14 @@ func nonceHash(nonce string) string { return hashOf(nonceHashLabel, nonce) }
 // sameHash compares two hashes in constant time.
 func sameHash(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
-// aead is AES-256-GCM keyed by the state: a database reader, who sees
-// only the state's hash, cannot open the PKCE verifier.
-func aead(state string) cipher.AEAD {
-	key := sha256.Sum256([]byte(sealKeyLabel + state))
+// handleHash is what the store keys a pending device login by.
+func handleHash(handle string) string { return hashOf(handleHashLabel, handle) }
+
+// aead is AES-256-GCM keyed by a secret the client holds (the state, or a
+// device login's handle): a database reader, who sees only its hash,
+// cannot open what is sealed.
+func aead(label, secret string) cipher.AEAD {
+	key := sha256.Sum256([]byte(label + secret))
 	block, err := aes.NewCipher(key[:])
 	if err != nil {
 		panic(err) // a 32-byte key is always valid
@@ -56,16 +64,22 @@ func aead(state string) cipher.AEAD {
 }
 
 // seal encrypts the verifier under the state.
-func seal(state, verifier string) []byte {
-	g := aead(state)
-	nonce := make([]byte, g.NonceSize())
-	rand.Read(nonce)
-	return g.Seal(nonce, nonce, []byte(verifier), nil)
-}
+func seal(state, verifier string) []byte { return sealWith(sealKeyLabel, state, verifier) }
 
 // open is seal's inverse.
-func open(state string, sealed []byte) (string, error) {
-	g := aead(state)
+func open(state string, sealed []byte) (string, error) { return openWith(sealKeyLabel, state, sealed) }
+
+// sealWith encrypts plain under a key derived from label and secret.
+func sealWith(label, secret, plain string) []byte {
+	g := aead(label, secret)
+	nonce := make([]byte, g.NonceSize())
+	rand.Read(nonce)
+	return g.Seal(nonce, nonce, []byte(plain), nil)
+}
+
+// openWith is sealWith's inverse.
+func openWith(label, secret string, sealed []byte) (string, error) {
+	g := aead(label, secret)
 	if len(sealed) < g.NonceSize() {
 		return "", errors.New("sealed verifier too short")
 	}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds the OpenID provider of github.com/zitadel/oidc/v3 v3.52.0 (its
+# example server, a certified OpenID Connect library's own provider), the
+# provider the device authorization (RFC 8628) tests sign in through, and
+# prints the setting they read:
+#
+#   GATEHOUSE_TEST_OIDC_OP=/path/to/oidc-op
+#
+# Ory Hydra, the other test provider, has no device endpoint. The binary is
+# built from the Go module proxy through the module in scripts/oidc-op (its
+# own go.mod and go.sum, so Gatehouse's go.mod stays clean and `go test
+# ./...` never builds it); its main.go only wires zitadel's op, exampleop
+# and storage packages on a loopback address of the caller's choice. It is
+# built ONCE into a cache,
+#
+#   ${GATEHOUSE_CACHE:-$HOME/.cache/gatehouse}/oidc-op-v3.52.0-<hash>/oidc-op
+#
+# where <hash> is of scripts/oidc-op/go.mod, go.sum and main.go. The tests
+# start their own private processes (loopback ports); this script checks
+# once that one starts and serves a discovery document that lists a
+# device_authorization_endpoint, and exits non-zero if not: tests must
+# fail, not skip.
+set -euo pipefail
+
+say() { echo "oidc-op-up: $*" >&2; }
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+MOD="$ROOT/scripts/oidc-op"
+HASH=$(cat "$MOD/go.mod" "$MOD/go.sum" "$MOD/main.go" | sha256sum | cut -c1-16)
+CACHE=${GATEHOUSE_CACHE:-$HOME/.cache/gatehouse}
+DIR="$CACHE/oidc-op-v3.52.0-$HASH"
+BIN="$DIR/oidc-op"
+
+if [ ! -x "$BIN" ]; then
+	say "building the zitadel/oidc v3.52.0 provider into $DIR"
+	mkdir -p "$DIR"
+	tmp=$(mktemp "$DIR/oidc-op.XXXXXX")
+	(cd "$MOD" && CGO_ENABLED=0 go build -mod=readonly -trimpath -o "$tmp" .) || {
+		rm -f "$tmp"
+		say "build failed"
+		exit 1
+	}
+	mv "$tmp" "$BIN" # atomic: a parallel run sees no half-written binary
+fi
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+log=$(mktemp)
+"$BIN" -addr "127.0.0.1:$port" >"$log" 2>&1 &
+pid=$!
+ok=0
+for _ in $(seq 1 100); do
+	if curl -fsS "http://127.0.0.1:$port/.well-known/openid-configuration" 2>/dev/null | grep -q '"device_authorization_endpoint"'; then
+		ok=1
+		break
+	fi
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+if [ "$ok" != 1 ]; then
+	say "the provider did not serve a discovery document with a device endpoint; its log:"
+	cat "$log" >&2
+	rm -f "$log"
+	exit 1
+fi
+rm -f "$log"
+echo "GATEHOUSE_TEST_OIDC_OP=$BIN"
