@@ -7,6 +7,18 @@ import (
 type loginData struct {
 	page
 	Next, Username string
+	// SSO shows the "Sign in with SSOName" button.
+	SSO     bool
+	SSOName string
+	// Passwords shows the password form (a password backend is set).
+	Passwords bool
+}
+
+// loginForm is the login page's data: what the server offers (single
+// sign-on, passwords) and where to go afterwards.
+func (h *Handler) loginForm(p page, next, user string) loginData {
+	a := h.cfg.Auth
+	return loginData{page: p, Next: next, Username: user, SSO: a.SSOConfigured(), SSOName: a.SSOName(), Passwords: a.PasswordsConfigured()}
 }
 
 // loginNotices are the fixed texts a redirect to the login form may ask for.
@@ -24,8 +36,7 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	h.render(w, http.StatusOK, "login.html", loginData{
-		page: page{Title: "Log in", Notice: loginNotices[r.URL.Query().Get("done")]}, Next: next})
+	h.render(w, http.StatusOK, "login.html", h.loginForm(page{Title: "Log in", Notice: loginNotices[r.URL.Query().Get("done")]}, next, ""))
 }
 
 // login is POST /ui/login: the password through auth.Service.Login (the
@@ -35,7 +46,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
 	user := r.PostFormValue("username")
 	again := func(status int, msg string) {
-		h.render(w, status, "login.html", loginData{page: page{Title: "Log in", Error: msg}, Next: next, Username: user})
+		h.render(w, status, "login.html", h.loginForm(page{Title: "Log in", Error: msg}, next, user))
 	}
 	if err := h.cfg.SameOrigin(r); err != nil {
 		again(http.StatusForbidden, "This form was sent from another site, so it was refused.")

@@ -193,12 +193,12 @@ func (h *Handler) guard(w http.ResponseWriter, r *http.Request) (session, bool) 
 
 // problem shows a message on an otherwise empty page, with a way back.
 func (h *Handler) problem(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	h.render(w, status, "login.html", loginData{page: page{Title: "Something went wrong", Error: msg}, Next: "/ui/"})
+	h.render(w, status, "login.html", h.loginForm(page{Title: "Something went wrong", Error: msg}, auth.DefaultNext, ""))
 }
 
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
-	h.render(w, http.StatusNotFound, "login.html", loginData{page: page{Title: "Not found",
-		Error: "There is no such page. Start again from the home page."}})
+	h.render(w, http.StatusNotFound, "login.html", h.loginForm(page{Title: "Not found",
+		Error: "There is no such page. Start again from the home page."}, auth.DefaultNext, ""))
 }
 
 // friendly is an error in words a person understands. Domain refusals
@@ -226,15 +226,11 @@ func friendly(err error, log *slog.Logger) string {
 	return "Something went wrong on the server. Try again; if it keeps happening, tell your administrator."
 }
 
-// safeNext is where to go after logging in: a path on this site only
-// ("/app/x?y"), never another host ("//evil", "https://evil", "/\evil").
+// safeNext is where to go after logging in: next when auth.SafeNext
+// finds it a path on this site, else auth.DefaultNext.
 func safeNext(next string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
-		return "/ui/"
+	if n, err := auth.SafeNext(next); err == nil {
+		return n
 	}
-	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
-		return "/ui/"
-	}
-	return next
+	return auth.DefaultNext
 }
