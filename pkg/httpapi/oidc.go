@@ -70,17 +70,7 @@ func (s *Server) oidcToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	issued, err := s.auth.Issue(r.Context(), res.Identity, auth.TokenRequest{})
-	if err != nil {
-		return err
-	}
-	t := issued.Token
-	w.Header().Set("X-API-URL", s.cfg.APIURL)
-	writeJSON(w, http.StatusCreated, tokenResponse{
-		ID: t.ID, User: t.User, Token: issued.Secret, Expiry: t.ExpiresAt.Format(auth.TimeLayout),
-		Metadata: t.Metadata, Service: t.Service,
-	})
-	return nil
+	return s.writeIssued(w, r, res.Identity, auth.TokenRequest{})
 }
 
 // startSession issues a browser session for id (auth.IssueSession) and

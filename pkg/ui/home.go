@@ -87,13 +87,13 @@ func (h *Handler) showHome(w http.ResponseWriter, r *http.Request, s session, st
 	}
 	own, err := a.ListAPIKeys(ctx, p, auth.APIKeyQuery{User: p.User, Limit: 100})
 	if err != nil {
-		h.problem(w, r, statusOf(err), friendly(err, h.cfg.Logger))
+		h.problem(w, r, h.status(err), friendly(err, h.cfg.Logger))
 		return
 	}
 	d.Keys = keyViews(own.Keys)
 	toks, err := a.ListTokens(ctx, p, p.User)
 	if err != nil {
-		h.problem(w, r, statusOf(err), friendly(err, h.cfg.Logger))
+		h.problem(w, r, h.status(err), friendly(err, h.cfg.Logger))
 		return
 	}
 	for _, t := range toks {
@@ -146,7 +146,7 @@ func (h *Handler) createKey(w http.ResponseWriter, r *http.Request) {
 	}
 	_, secret, err := h.cfg.Auth.CreateAPIKey(r.Context(), s.p, req)
 	if err != nil || secret == nil {
-		h.showHome(w, r, s, statusOf(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+		h.showHome(w, r, s, h.status(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
 		return
 	}
 	h.showHome(w, r, s, http.StatusOK, page{Notice: "The key is created."}, &newKey{Secret: *secret, BaseURL: h.cfg.BaseURL(r)})
@@ -171,7 +171,7 @@ func (h *Handler) keyAction(w http.ResponseWriter, r *http.Request) {
 		// is about to paste the new one.
 		_, secret, err := h.cfg.Auth.RotateAPIKey(r.Context(), s.p, id, 0)
 		if err != nil {
-			h.showHome(w, r, s, statusOf(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+			h.showHome(w, r, s, h.status(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
 			return
 		}
 		h.showHome(w, r, s, http.StatusOK, page{Notice: "The key has a new secret; the old one no longer works."},
@@ -182,7 +182,7 @@ func (h *Handler) keyAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.showHome(w, r, s, statusOf(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+		h.showHome(w, r, s, h.status(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
 		return
 	}
 	http.Redirect(w, r, "/ui/?done=key-"+action+"d", http.StatusSeeOther)
@@ -208,7 +208,7 @@ func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	if err := h.cfg.Auth.RevokeTokenByID(r.Context(), s.p, id); err != nil {
-		h.showHome(w, r, s, statusOf(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+		h.showHome(w, r, s, h.status(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
 		return
 	}
 	if _, still, _ := h.current(r); !still {
@@ -236,33 +236,12 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 		if auth.ErrorCode(err) == auth.EINVALIDCREDS {
 			msg = "Your current password is not right."
 		}
-		h.showHome(w, r, s, statusOf(err), page{Error: msg}, nil)
+		h.showHome(w, r, s, h.status(err), page{Error: msg}, nil)
 		return
 	}
 	if err := h.cfg.Auth.ChangePassword(r.Context(), s.p, newPW); err != nil {
-		h.showHome(w, r, s, statusOf(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+		h.showHome(w, r, s, h.status(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
 		return
 	}
 	http.Redirect(w, r, "/ui/?done=password", http.StatusSeeOther)
-}
-
-// statusOf is the HTTP status the page answers a refusal with.
-func statusOf(err error) int {
-	switch auth.ErrorCode(err) {
-	case auth.EINVALIDCREDS, auth.EUNKNOWN, auth.EEXPIRED, auth.ENOAUTH:
-		return http.StatusUnauthorized
-	case auth.ETHROTTLED:
-		return http.StatusTooManyRequests
-	case auth.EFORBIDDEN:
-		return http.StatusForbidden
-	case auth.EINVALID:
-		return http.StatusBadRequest
-	case auth.ENOTFOUND:
-		return http.StatusNotFound
-	case auth.ECONFLICT:
-		return http.StatusConflict
-	case auth.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
 }

@@ -54,12 +54,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := h.cfg.Auth.Login(r.Context(), user, r.PostFormValue("password"))
 	if err != nil {
-		again(statusOf(err), friendly(err, h.cfg.Logger))
+		again(h.status(err), friendly(err, h.cfg.Logger))
 		return
 	}
 	s, err := h.cfg.Auth.IssueSession(r.Context(), id)
 	if err != nil {
-		again(statusOf(err), friendly(err, h.cfg.Logger))
+		again(h.status(err), friendly(err, h.cfg.Logger))
 		return
 	}
 	h.cfg.SetCookie(w, r, s.Secret, s.Token.ExpiresAt)
@@ -74,7 +74,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.cfg.Auth.Logout(r.Context(), s.p); err != nil {
-		h.problem(w, r, statusOf(err), friendly(err, h.cfg.Logger))
+		h.problem(w, r, h.status(err), friendly(err, h.cfg.Logger))
 		return
 	}
 	h.cfg.ClearCookie(w, r)

@@ -39,7 +39,10 @@ type Config struct {
 	// BaseURL is the scheme and host the browser used, for the curl
 	// example shown with a new key.
 	BaseURL func(r *http.Request) string
-	Logger  *slog.Logger
+	// Status is the HTTP status for a domain error: the API's one table
+	// (pkg/httpapi errors.go), so the page and the API answer alike.
+	Status func(err error) int
+	Logger *slog.Logger
 }
 
 // Handler serves /ui/.
@@ -199,6 +202,17 @@ func (h *Handler) problem(w http.ResponseWriter, r *http.Request, status int, ms
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	h.render(w, http.StatusNotFound, "login.html", h.loginForm(page{Title: "Not found",
 		Error: "There is no such page. Start again from the home page."}, auth.DefaultNext, ""))
+}
+
+// status is the HTTP status the page answers err with (500 when the
+// server gave no table or err is nil).
+func (h *Handler) status(err error) int {
+	if err != nil && h.cfg.Status != nil {
+		if code := h.cfg.Status(err); code != 0 {
+			return code
+		}
+	}
+	return http.StatusInternalServerError
 }
 
 // friendly is an error in words a person understands. Domain refusals
