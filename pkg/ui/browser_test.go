@@ -22,8 +22,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/store/storeopen"
 )
 
-// Test users; the admin is also in auth.admin_users.
-var users = map[string]string{"admin": "admin-secret-1", "joe": "joe-secret-22"}
+// Test users; the admin is also in auth.admin_users, and newbie must
+// change the password at the first login.
+var users = map[string]string{"admin": "admin-secret-1", "joe": "joe-secret-22", "newbie": "first-pass-333"}
 
 // site is one Gatehouse replica serving the page.
 type site struct {
@@ -57,7 +58,7 @@ func startSite(t *testing.T, dbURL string, seed bool) *site {
 				groups = []string{"ops", "developers"}
 			}
 			u := store.User{Name: name, PasswordHash: hash, Active: true, Groups: groups,
-				CreatedAt: now, UpdatedAt: now, PasswordChangedAt: now}
+				MustChangePassword: name == "newbie", CreatedAt: now, UpdatedAt: now, PasswordChangedAt: now}
 			if err := st.CreateUser(t.Context(), u); err != nil {
 				t.Fatal(err)
 			}
@@ -262,4 +263,17 @@ func TestBrowserLogoutReachesSecondReplica(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("replica B refused the session %v after logout", time.Since(loggedOut).Round(time.Millisecond))
+}
+
+// basicLogin asks POST /auth/v1/tokens for a token with a password.
+func basicLogin(t *testing.T, base, user, password string) int {
+	t.Helper()
+	r, _ := http.NewRequest("POST", base+"/auth/v1/tokens", nil)
+	r.SetBasicAuth(user, password)
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"time"
@@ -48,7 +49,10 @@ type homeData struct {
 	UsersOn           bool
 	Users             []store.User
 	UserTotal         int
-	Tokens            []tokenView
+	// Self is the caller's name, whose own row offers no disable or
+	// delete (an admin would lock themselves out).
+	Self   string
+	Tokens []tokenView
 }
 
 // homeNotices are the fixed texts a redirect to the home page may ask for.
@@ -58,6 +62,7 @@ var homeNotices = map[string]string{
 	"key-deleted":   "The key is deleted.",
 	"token-revoked": "The session or token is revoked: it no longer works anywhere.",
 	"password":      "Your password is changed. Your other sessions and tokens are logged out.",
+	"password-set":  "Your new password is set and you are logged in.",
 }
 
 // home is GET /ui/: the page, or the login form when there is no session.
@@ -71,7 +76,8 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		toLogin(w, r, "", "")
 		return
 	}
-	h.showHome(w, r, s, http.StatusOK, page{Notice: homeNotices[r.URL.Query().Get("done")]}, nil)
+	done := r.URL.Query().Get("done")
+	h.showHome(w, r, s, http.StatusOK, page{Notice: cmp.Or(homeNotices[done], userNotices[done])}, nil)
 }
 
 // showHome renders the page for s, with a message and perhaps a new key.
@@ -83,7 +89,7 @@ func (h *Handler) showHome(w http.ResponseWriter, r *http.Request, s session, st
 		page: page{Title: "Your account", User: p.User, CSRF: auth.CSRFToken(s.secret), Notice: msg.Notice, Error: msg.Error},
 		Me: me{User: p.User, Backend: p.Backend, Groups: p.Groups, Admin: a.IsAdmin(p.User), Service: a.IsService(p.User),
 			Expires: p.ExpiresAt},
-		NewKey: nk,
+		NewKey: nk, Self: p.User,
 	}
 	own, err := a.ListAPIKeys(ctx, p, auth.APIKeyQuery{User: p.User, Limit: 100})
 	if err != nil {

@@ -1,7 +1,11 @@
 package ui
 
 import (
+	"errors"
 	"net/http"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 )
 
 type loginData struct {
@@ -12,6 +16,9 @@ type loginData struct {
 	SSOName string
 	// Passwords shows the password form (a password backend is set).
 	Passwords bool
+	// MustChange shows the form that sets a new password and logs in, for
+	// a user whose password must be changed.
+	MustChange bool
 }
 
 // loginForm is the login page's data: what the server offers (single
@@ -53,10 +60,20 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, err := h.cfg.Auth.Login(r.Context(), user, r.PostFormValue("password"))
+	if errors.Is(err, auth.ErrPasswordChangeRequired) {
+		h.mustChange(w, http.StatusOK, next, user, page{Notice: friendly(err, h.cfg.Logger)})
+		return
+	}
 	if err != nil {
 		again(h.status(err), friendly(err, h.cfg.Logger))
 		return
 	}
+	h.startSession(w, r, id, next, again)
+}
+
+// startSession issues a session for id, sets its cookie and goes on to
+// next; again shows the form with an error instead.
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, id backend.Identity, next string, again func(int, string)) {
 	s, err := h.cfg.Auth.IssueSession(r.Context(), id)
 	if err != nil {
 		again(h.status(err), friendly(err, h.cfg.Logger))
@@ -64,6 +81,45 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	h.cfg.SetCookie(w, r, s.Secret, s.Token.ExpiresAt)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// mustChange shows the form of a user who must choose a new password.
+func (h *Handler) mustChange(w http.ResponseWriter, status int, next, user string, msg page) {
+	d := h.loginForm(page{Title: "Choose a new password", Notice: msg.Notice, Error: msg.Error}, next, user)
+	d.MustChange = true
+	h.render(w, status, "login.html", d)
+}
+
+// loginNewPassword is POST /ui/login/password: a user who must change the
+// password gives the current one and a new one
+// (auth.Service.ChangePasswordAtLogin: throttled and audited like any
+// login, the policy checked, other tokens revoked) and is logged in.
+func (h *Handler) loginNewPassword(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.PostFormValue("next"))
+	user := r.PostFormValue("username")
+	again := func(status int, msg string) { h.mustChange(w, status, next, user, page{Error: msg}) }
+	if err := h.cfg.SameOrigin(r); err != nil {
+		again(http.StatusForbidden, "This form was sent from another site, so it was refused.")
+		return
+	}
+	newPW := r.PostFormValue("new")
+	if newPW != r.PostFormValue("again") {
+		again(http.StatusBadRequest, "The two new passwords are not the same.")
+		return
+	}
+	id, err := h.cfg.Auth.ChangePasswordAtLogin(r.Context(), user, r.PostFormValue("current"), newPW)
+	if err != nil {
+		msg := friendly(err, h.cfg.Logger)
+		if auth.ErrorCode(err) == auth.EINVALIDCREDS {
+			msg = "That user name and current password do not match."
+		}
+		again(h.status(err), msg)
+		return
+	}
+	if next == auth.DefaultNext {
+		next = "/ui/?done=password-set"
+	}
+	h.startSession(w, r, id, next, again)
 }
 
 // logout is POST /ui/logout: the session is revoked on every replica and

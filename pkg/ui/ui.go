@@ -74,6 +74,9 @@ func New(cfg Config) *Handler {
 	m.HandleFunc("POST /ui/keys/{id}/{action}", h.keyAction)
 	m.HandleFunc("POST /ui/password", h.changePassword)
 	m.HandleFunc("POST /ui/tokens/{id}/revoke", h.revokeToken)
+	m.HandleFunc("POST /ui/users", h.createUser)
+	m.HandleFunc("POST /ui/users/{action}", h.userAction)
+	m.HandleFunc("POST /ui/login/password", h.loginNewPassword)
 	m.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", staticHandler(http.FileServerFS(static))))
 	m.HandleFunc("/ui/", h.notFound)
 	h.mux = m
@@ -229,7 +232,7 @@ func friendly(err error, log *slog.Logger) string {
 		return "Your session has ended. Log in again."
 	case auth.EFORBIDDEN, auth.EINVALID, auth.ENOTFOUND, auth.ECONFLICT:
 		if errors.Is(err, auth.ErrPasswordChangeRequired) {
-			return "Your password must be changed before you can log in. Run “gatehouse passwd”, or ask an administrator to set a new one."
+			return "Your password must be changed before you can log in: enter your current password and choose a new one."
 		}
 		if m := auth.ErrorMessage(err); m != "" {
 			return m
