@@ -152,7 +152,7 @@ func (h *Handler) createKey(w http.ResponseWriter, r *http.Request) {
 	}
 	_, secret, err := h.cfg.Auth.CreateAPIKey(r.Context(), s.p, req)
 	if err != nil || secret == nil {
-		h.showHome(w, r, s, h.status(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+		h.showError(w, r, s, err)
 		return
 	}
 	h.showHome(w, r, s, http.StatusOK, page{Notice: "The key is created."}, &newKey{Secret: *secret, BaseURL: h.cfg.BaseURL(r)})
@@ -177,7 +177,7 @@ func (h *Handler) keyAction(w http.ResponseWriter, r *http.Request) {
 		// is about to paste the new one.
 		_, secret, err := h.cfg.Auth.RotateAPIKey(r.Context(), s.p, id, 0)
 		if err != nil {
-			h.showHome(w, r, s, h.status(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+			h.showError(w, r, s, err)
 			return
 		}
 		h.showHome(w, r, s, http.StatusOK, page{Notice: "The key has a new secret; the old one no longer works."},
@@ -187,11 +187,23 @@ func (h *Handler) keyAction(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
+	h.afterChange(w, r, s, err, "key-"+action+"d")
+}
+
+// showError shows the home page with err in words.
+func (h *Handler) showError(w http.ResponseWriter, r *http.Request, s session, err error) {
+	h.showHome(w, r, s, h.status(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+}
+
+// afterChange ends a form that changed something: the home page with the
+// error, or a redirect to it with the done notice (so a reload does not
+// post again).
+func (h *Handler) afterChange(w http.ResponseWriter, r *http.Request, s session, err error, done string) {
 	if err != nil {
-		h.showHome(w, r, s, h.status(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+		h.showError(w, r, s, err)
 		return
 	}
-	http.Redirect(w, r, "/ui/?done=key-"+action+"d", http.StatusSeeOther)
+	http.Redirect(w, r, "/ui/?done="+done, http.StatusSeeOther)
 }
 
 // expiryChoices are the lifetimes the key form offers, in days.
@@ -214,7 +226,7 @@ func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	if err := h.cfg.Auth.RevokeTokenByID(r.Context(), s.p, id); err != nil {
-		h.showHome(w, r, s, h.status(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+		h.showError(w, r, s, err)
 		return
 	}
 	if _, still, _ := h.current(r); !still {
@@ -246,7 +258,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.cfg.Auth.ChangePassword(r.Context(), s.p, newPW); err != nil {
-		h.showHome(w, r, s, h.status(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+		h.showError(w, r, s, err)
 		return
 	}
 	http.Redirect(w, r, "/ui/?done=password", http.StatusSeeOther)

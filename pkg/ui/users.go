@@ -31,11 +31,8 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
 		MustChangePassword: r.PostFormValue("must_change") != "",
 		Groups:             splitGroups(r.PostFormValue("groups")),
 	}
-	if _, err := h.cfg.Auth.CreateUser(r.Context(), s.p, in); err != nil {
-		h.showHome(w, r, s, h.status(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
-		return
-	}
-	http.Redirect(w, r, "/ui/?done=user-created", http.StatusSeeOther)
+	_, err := h.cfg.Auth.CreateUser(r.Context(), s.p, in)
+	h.afterChange(w, r, s, err, "user-created")
 }
 
 // userAction is POST /ui/users/enable|disable|require-change|delete, the
@@ -61,15 +58,11 @@ func (h *Handler) userAction(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	if err != nil {
-		h.showHome(w, r, s, h.status(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
-		return
-	}
 	done := "user-" + action
 	if action != "require-change" {
 		done += "d"
 	}
-	http.Redirect(w, r, "/ui/?done="+done, http.StatusSeeOther)
+	h.afterChange(w, r, s, err, done)
 }
 
 // splitGroups reads "ops, developers" or "ops developers" as two groups.
