@@ -51,6 +51,11 @@ func (s *Service) SSOName() string {
 	return s.cfg.SSO.DisplayName()
 }
 
+// PasswordsConfigured reports whether any backend checks passwords. With
+// single sign-on alone (auth.backends holds only oidc) it is false, and a
+// login page shows no password form.
+func (s *Service) PasswordsConfigured() bool { return s.cfg.Backend != nil }
+
 // BeginSSO starts a single sign-on login and returns the URL to send the
 // user to. A terminal passes its loopback redirectURI (LoopbackRedirect);
 // a browser passes "" and the page to end at, next (SafeNext). A provider

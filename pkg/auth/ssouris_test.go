@@ -23,6 +23,13 @@ func TestSafeNext(t *testing.T) {
 		{"javascript:alert(1)", "", false},
 		{"/\r\nSet-Cookie: x=1", "", false},
 		{"/\x00", "", false},
+		// The web page's own cases (pkg/ui calls SafeNext).
+		{"/app/x?y=1", "/app/x?y=1", true},
+		{"//evil.example", "", false},
+		{"https://evil", "", false},
+		{"javascript:alert()", "", false},
+		{"/ok\r\nSet-Cookie:", "", false},
+		{"/ok\tx", "", false},
 		{"/\x7f", "", false},
 	} {
 		t.Run(tc.next, func(t *testing.T) {

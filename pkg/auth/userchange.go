@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/authn"
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
@@ -143,6 +144,22 @@ func (s *Service) ChangePassword(ctx context.Context, caller Principal, newPassw
 	}
 	s.audit(ctx, auditPassword, outcomeSuccess, u.Name, slog.Int("tokens_revoked", n))
 	return s.clearAccountFailures(ctx, u.Name)
+}
+
+// ChangePasswordAtLogin is the way in of a user who must change the
+// password (ErrPasswordChangeRequired): the current password is checked
+// like any login (LoginForPasswordChange: throttled, audited), the new one
+// set (ChangePassword: policy, other tokens revoked), and the identity
+// returned, no longer bound to change, for a session to be issued.
+func (s *Service) ChangePasswordAtLogin(ctx context.Context, user, current, newPassword string) (backend.Identity, error) {
+	p, err := s.LoginForPasswordChange(ctx, user, current)
+	if err != nil {
+		return backend.Identity{}, err
+	}
+	if err := s.ChangePassword(ctx, p, newPassword); err != nil {
+		return backend.Identity{}, err
+	}
+	return backend.Identity{Username: p.User, Groups: p.Groups, Backend: p.Backend}, nil
 }
 
 // localName is the local backend's name (local.Name).

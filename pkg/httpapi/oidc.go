@@ -70,23 +70,7 @@ func (s *Server) oidcToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.writeSSOToken(w, r, res.Identity)
-}
-
-// writeSSOToken issues a token for a terminal's single sign-on and
-// answers as POST /auth/v1/tokens does.
-func (s *Server) writeSSOToken(w http.ResponseWriter, r *http.Request, id backend.Identity) error {
-	issued, err := s.auth.Issue(r.Context(), id, auth.TokenRequest{})
-	if err != nil {
-		return err
-	}
-	t := issued.Token
-	w.Header().Set("X-API-URL", s.cfg.APIURL)
-	writeJSON(w, http.StatusCreated, tokenResponse{
-		ID: t.ID, User: t.User, Token: issued.Secret, Expiry: t.ExpiresAt.Format(auth.TimeLayout),
-		Metadata: t.Metadata, Service: t.Service,
-	})
-	return nil
+	return s.writeIssued(w, r, res.Identity, auth.TokenRequest{})
 }
 
 // startSession issues a browser session for id (auth.IssueSession) and
@@ -144,5 +128,5 @@ func (s *Server) oidcDeviceToken(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusAccepted, map[string]any{"pending": true, "interval": res.Interval})
 		return nil
 	}
-	return s.writeSSOToken(w, r, res.Identity)
+	return s.writeIssued(w, r, res.Identity, auth.TokenRequest{})
 }

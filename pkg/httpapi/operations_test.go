@@ -1,17 +1,16 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
+	"github.com/gatehouse-auth/gatehouse/pkg/internal/testlog"
 )
 
 func trustedProxies(prefixes ...string) option {
@@ -141,25 +140,7 @@ func TestAllowedHosts(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink tests can read while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func withLog(buf *syncBuffer) option {
+func withLog(buf *testlog.Buffer) option {
 	return withConfig(func(c *httpapi.Config) { c.Logger = slog.New(slog.NewJSONHandler(buf, nil)) })
 }
 
@@ -213,7 +194,7 @@ func TestMetricsMove(t *testing.T) {
 }
 
 func TestAuditLogHasEventsAndNoSecrets(t *testing.T) {
-	buf := &syncBuffer{}
+	buf := &testlog.Buffer{}
 	h := newHarness(t, withLog(buf))
 	login := h.login("joe")
 	tok := login["token"].(string)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/internal/testlog"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
@@ -20,7 +21,7 @@ func (panicStore) TokenByHash(context.Context, string) (store.Token, error) {
 // TestPanicIsLoggedAndCounted: a request that panics is answered with the
 // fixed 500, and still has its access log line and its request metrics.
 func TestPanicIsLoggedAndCounted(t *testing.T) {
-	buf := &syncBuffer{}
+	buf := &testlog.Buffer{}
 	h := newHarness(t, withLog(buf), func(h *harness) {
 		h.wrapStore = func(st store.Store) store.Store { return panicStore{st} }
 	})

@@ -129,3 +129,61 @@ func TestSessionCookieSecureBehindTrustedProxy(t *testing.T) {
 		t.Errorf("behind a trusted TLS proxy: %d, Set-Cookie %q", r.status, r.header.Get("Set-Cookie"))
 	}
 }
+
+// TestSessionCookieSentTwice: a gatehouse_session cookie sent twice with
+// different values (one planted by a sibling domain, say) is no
+// credential at all, on the API and on the page, in either order; the
+// same value twice is still the session.
+func TestSessionCookieSentTwice(t *testing.T) {
+	h := newHarness(t)
+	joe := h.sessionCookie("joe")
+	ann := h.sessionCookie("admin")
+	for _, tc := range []struct {
+		name, cookie string
+		ok           bool
+	}{
+		{"same value twice", joe.Value + "; " + authn.CookieSession + "=" + joe.Value, true},
+		{"two sessions", joe.Value + "; " + authn.CookieSession + "=" + ann.Value, false},
+		{"two sessions, other order", ann.Value + "; " + authn.CookieSession + "=" + joe.Value, false},
+		{"a session and junk", joe.Value + "; " + authn.CookieSession + "=junk", false},
+		{"a session and empty", joe.Value + "; " + authn.CookieSession + "=", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cookie := map[string]string{"Cookie": authn.CookieSession + "=" + tc.cookie}
+			verify := h.do(req{method: "GET", path: "/auth/v1/verify", header: cookie})
+			me := h.do(req{method: "GET", path: "/auth/v1/me", header: cookie})
+			page := getPage(t, h.srv.URL+"/ui/", cookie["Cookie"])
+			if tc.ok {
+				if verify.status != 200 || verify.header.Get("X-Auth-User") != "joe" || me.status != 200 || page.StatusCode != 200 {
+					t.Fatalf("verify %d %q, me %d, page %d: want the session", verify.status,
+						verify.header.Get("X-Auth-User"), me.status, page.StatusCode)
+				}
+				return
+			}
+			if verify.status != http.StatusUnauthorized || me.status != http.StatusUnauthorized {
+				t.Errorf("verify %d, me %d: want 401 (no credential)", verify.status, me.status)
+			}
+			if f := me.fault(t); f != "Unauthorized - One of Token or API key required." {
+				t.Errorf("me says %q, want the no-credential answer", f)
+			}
+			if page.StatusCode != http.StatusSeeOther || !strings.HasPrefix(page.Header.Get("Location"), "/ui/login") {
+				t.Errorf("page: %d to %q, want the login form", page.StatusCode, page.Header.Get("Location"))
+			}
+		})
+	}
+}
+
+// getPage fetches a web page with a Cookie header, not following
+// redirects (the page is not in api/openapi.yaml).
+func getPage(t *testing.T, url, cookie string) *http.Response {
+	t.Helper()
+	r, _ := http.NewRequestWithContext(t.Context(), "GET", url, nil)
+	r.Header.Set("Cookie", cookie)
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}

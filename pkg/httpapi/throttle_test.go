@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/backend/htpasswd"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend/local"
 	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
+	"github.com/gatehouse-auth/gatehouse/pkg/internal/testlog"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 )
 
@@ -417,7 +418,7 @@ func TestOutageIsNotALockout(t *testing.T) {
 // 5xx in the metrics (499, nginx's "client closed request"), and the login
 // is audited as abandoned.
 func TestClientHangUpIsNotAFailure(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	h := newHarness(t, withThrottle(defaultThrottle), withConfig(func(c *httpapi.Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	}), func(h *harness) {

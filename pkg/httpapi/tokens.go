@@ -5,6 +5,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 	"github.com/gatehouse-auth/gatehouse/pkg/authn"
+	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 )
 
 // tokenResponse is st2's TokenAPI.
@@ -30,6 +31,12 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return s.writeIssued(w, r, id, req)
+}
+
+// writeIssued issues a token for id and answers 201 in st2's shape, with
+// X-API-URL: POST /auth/v1/tokens and a terminal's single sign-on.
+func (s *Server) writeIssued(w http.ResponseWriter, r *http.Request, id backend.Identity, req auth.TokenRequest) error {
 	issued, err := s.auth.Issue(r.Context(), id, req)
 	if err != nil {
 		return err

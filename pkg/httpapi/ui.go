@@ -13,6 +13,7 @@ func (s *Server) mountUI(r chi.Router) {
 	page := ui.New(ui.Config{
 		Auth: s.auth, SetCookie: s.SetSessionCookie, ClearCookie: s.ClearSessionCookie,
 		SameOrigin: s.sameOrigin, BaseURL: s.baseURL, Logger: s.log,
+		Status: func(err error) int { return toError(err).Status },
 	})
 	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
 		r.Method(m, "/ui", page)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
+	"github.com/gatehouse-auth/gatehouse/pkg/internal/testlog"
 	"github.com/gatehouse-auth/gatehouse/pkg/oidc"
 	"github.com/gatehouse-auth/gatehouse/pkg/oidc/hydratest"
 	"github.com/gatehouse-auth/gatehouse/pkg/oidc/optest"
@@ -31,7 +32,7 @@ type deviceEnv struct {
 
 func newDeviceEnv(t *testing.T, tune func(*oidc.Config), api ...func(*httpapi.Config)) *deviceEnv {
 	t.Helper()
-	e := &deviceEnv{env: &env{t: t, logs: &syncBuffer{}}, op: optest.Start(t, alice)}
+	e := &deviceEnv{env: &env{t: t, logs: &testlog.Buffer{}}, op: optest.Start(t, alice)}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("gatehouse log:\n%s", e.logs)

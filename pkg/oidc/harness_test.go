@@ -10,10 +10,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
+	"github.com/gatehouse-auth/gatehouse/pkg/internal/testlog"
 	"github.com/gatehouse-auth/gatehouse/pkg/oidc"
 	"github.com/gatehouse-auth/gatehouse/pkg/oidc/hydratest"
 	"github.com/gatehouse-auth/gatehouse/pkg/store/sqlite"
@@ -25,31 +25,14 @@ type env struct {
 	hydra  *hydratest.Server
 	client hydratest.Client
 	gw     *httptest.Server
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *testlog.Buffer
 }
 
 // newEnv starts Hydra and Gatehouse; tune may change the method's config,
 // api the API's.
 func newEnv(t *testing.T, opts hydratest.Options, tune func(*oidc.Config), api ...func(*httpapi.Config)) *env {
 	t.Helper()
-	e := &env{t: t, hydra: hydratest.Start(t, opts), logs: &syncBuffer{}}
+	e := &env{t: t, hydra: hydratest.Start(t, opts), logs: &testlog.Buffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("gatehouse log:\n%s", e.logs)

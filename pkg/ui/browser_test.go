@@ -6,75 +6,25 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/backend/local"
 	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
+	"github.com/gatehouse-auth/gatehouse/pkg/internal/browsertest"
 	"github.com/gatehouse-auth/gatehouse/pkg/store"
 	"github.com/gatehouse-auth/gatehouse/pkg/store/postgres/pgtest"
 	"github.com/gatehouse-auth/gatehouse/pkg/store/storeopen"
 )
 
-// Test users; the admin is also in auth.admin_users.
-var users = map[string]string{"admin": "admin-secret-1", "joe": "joe-secret-22"}
-
-// chromium finds Debian's chromium: $GATEHOUSE_TEST_CHROMIUM (set by
-// scripts/chromium-up.sh) or chromium on the PATH. Without one the test
-// is skipped, or fails under GATEHOUSE_REQUIRE_INTEGRATION=1.
-func chromium(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("GATEHOUSE_TEST_CHROMIUM")
-	if p == "" {
-		p, _ = exec.LookPath("chromium")
-	}
-	if p == "" {
-		if os.Getenv("GATEHOUSE_REQUIRE_INTEGRATION") == "1" {
-			t.Fatal("chromium not found (GATEHOUSE_TEST_CHROMIUM unset, none on PATH): install Debian's chromium")
-		}
-		t.Skip("chromium not found; set GATEHOUSE_TEST_CHROMIUM")
-	}
-	return p
-}
-
-// browser starts a headless Chromium with a fresh profile, width px wide.
-func browser(t *testing.T, width int) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-quic", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, 900),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
-	// Confirm dialogs (delete) are accepted, as a person would. Listen
-	// starts the browser.
-	err := chromedp.Listen(ctx, func(ev any) {
-		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
-			go func() {
-				_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
-			}()
-		}
-	})
-	if err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
+// Test users; the admin is also in auth.admin_users, and newbie must
+// change the password at the first login.
+var users = map[string]string{"admin": "admin-secret-1", "joe": "joe-secret-22", "newbie": "first-pass-333"}
 
 // site is one Gatehouse replica serving the page.
 type site struct {
@@ -108,7 +58,7 @@ func startSite(t *testing.T, dbURL string, seed bool) *site {
 				groups = []string{"ops", "developers"}
 			}
 			u := store.User{Name: name, PasswordHash: hash, Active: true, Groups: groups,
-				CreatedAt: now, UpdatedAt: now, PasswordChangedAt: now}
+				MustChangePassword: name == "newbie", CreatedAt: now, UpdatedAt: now, PasswordChangedAt: now}
 			if err := st.CreateUser(t.Context(), u); err != nil {
 				t.Fatal(err)
 			}
@@ -126,54 +76,10 @@ func startSite(t *testing.T, dbURL string, seed bool) *site {
 	return &site{srv: srv, store: st}
 }
 
-// shots is where screenshots go: $GATEHOUSE_TEST_ARTIFACTS/<test> when set
-// (kept), else the test's artifact directory (kept with go test -artifacts).
-func shots(t *testing.T) string {
-	t.Helper()
-	dir := t.ArtifactDir()
-	if base := os.Getenv("GATEHOUSE_TEST_ARTIFACTS"); base != "" {
-		dir = filepath.Join(base, t.Name())
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("screenshots in %s", dir)
-	return dir
-}
-
-// screenshot saves the whole page as name.png.
-func screenshot(t *testing.T, ctx context.Context, dir, name string) {
-	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
-// get runs one action that returns a value.
-func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
-	t.Helper()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
-}
-
 // logIn fills the login form.
 func logIn(t *testing.T, ctx context.Context, base, user, password string) {
 	t.Helper()
-	run(t, ctx, "log in as "+user,
+	browsertest.Run(t, ctx, "log in as "+user,
 		chromedp.Navigate(base+"/ui/"),
 		chromedp.WaitVisible(chromedp.CSS(`#login-form`)),
 		chromedp.SendKeys(chromedp.CSS(`#username`), user),
@@ -182,88 +88,74 @@ func logIn(t *testing.T, ctx context.Context, base, user, password string) {
 	)
 }
 
-func sessionCookie(t *testing.T, ctx context.Context) *network.Cookie {
-	t.Helper()
-	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{})
-	if err != nil {
-		t.Fatalf("read cookies: %v", err)
-	}
-	for _, c := range res.Cookies {
-		if c.Name == "gatehouse_session" {
-			return c
-		}
-	}
-	return nil
-}
-
 // TestBrowserKeyLifecycle is the path of a first-time user: log in, see
 // who they are, create a key and read it once, use it, disable it, log
 // out and find the page locked.
 func TestBrowserKeyLifecycle(t *testing.T) {
 	s := startSite(t, "sqlite:"+filepath.Join(t.TempDir(), "g.db"), true)
-	dir := shots(t)
+	dir := browsertest.Shots(t)
 	for _, width := range []int{1280, 360} {
 		t.Run(fmt.Sprintf("%dpx", width), func(t *testing.T) {
-			ctx := browser(t, width)
+			ctx := browsertest.Start(t, width)
 			base := s.srv.URL
-			run(t, ctx, "open", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#login-form`)))
-			screenshot(t, ctx, dir, fmt.Sprintf("login-%d", width))
+			browsertest.Run(t, ctx, "open", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#login-form`)))
+			browsertest.Screenshot(t, ctx, dir, fmt.Sprintf("login-%d", width))
 
 			logIn(t, ctx, base, "admin", users["admin"])
-			run(t, ctx, "home page", chromedp.WaitVisible(chromedp.CSS(`#me-title`)))
-			who := get(t, ctx, "who am I", chromedp.Text(chromedp.CSS(`#me-title`)))
+			browsertest.Run(t, ctx, "home page", chromedp.WaitVisible(chromedp.CSS(`#me-title`)))
+			who := browsertest.Get(t, ctx, "who am I", chromedp.Text(chromedp.CSS(`#me-title`)))
 			if !strings.Contains(who, "admin") {
 				t.Fatalf("who am I says %q", who)
 			}
-			c := sessionCookie(t, ctx)
+			c := browsertest.SessionCookie(t, ctx)
 			if c == nil || !c.HTTPOnly || c.SameSite != network.CookieSameSiteLax {
 				t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Lax", c)
 			}
-			screenshot(t, ctx, dir, fmt.Sprintf("home-%d", width))
+			browsertest.Screenshot(t, ctx, dir, fmt.Sprintf("home-%d", width))
 
-			run(t, ctx, "create a key",
+			browsertest.Run(t, ctx, "create a key",
 				chromedp.SendKeys(chromedp.CSS(`#key-name`), "backup script"),
 				chromedp.Submit(chromedp.CSS(`#create-key`)),
 				chromedp.WaitVisible(chromedp.CSS(`#new-key`)),
 			)
-			key := get(t, ctx, "read the key", chromedp.Text(chromedp.CSS(`#new-key`)))
-			screenshot(t, ctx, dir, fmt.Sprintf("new-key-%d", width))
+			key := browsertest.Get(t, ctx, "read the key", chromedp.Text(chromedp.CSS(`#new-key`)))
+			browsertest.Screenshot(t, ctx, dir, fmt.Sprintf("new-key-%d", width))
 			if status := useKey(t, base, key); status != http.StatusOK {
 				t.Fatalf("the new key answers %d", status)
 			}
 			// Shown once: reloading the home page does not show it again.
-			run(t, ctx, "reload", chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible(chromedp.CSS(`#me-title`)))
-			n := get(t, ctx, "count keys shown", chromedp.Evaluate[int](`document.querySelectorAll('#new-key').length`))
+			browsertest.Run(t, ctx, "reload", chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible(chromedp.CSS(`#me-title`)))
+			n := browsertest.Get(t, ctx, "count keys shown", chromedp.Evaluate[int](`document.querySelectorAll('#new-key').length`))
 			if n != 0 {
 				t.Errorf("the key is shown again after a reload")
 			}
 
-			run(t, ctx, "disable the key",
+			browsertest.Run(t, ctx, "disable the key",
 				chromedp.Click(chromedp.CSS(`#keys-title ~ table button[aria-label^="Disable"]`)),
 				chromedp.WaitVisible(chromedp.CSS(`.notice`)),
 			)
-			status := get(t, ctx, "key status", chromedp.Text(chromedp.CSS(`#keys-title ~ table .pill`)))
+			status := browsertest.Get(t, ctx, "key status", chromedp.Text(chromedp.CSS(`#keys-title ~ table .pill`)))
 			if status != "disabled" {
 				t.Errorf("key status after disabling: %q", status)
 			}
 			if code := useKey(t, base, key); code != http.StatusUnauthorized {
 				t.Errorf("a disabled key answers %d, want 401", code)
 			}
-			screenshot(t, ctx, dir, fmt.Sprintf("disabled-%d", width))
+			browsertest.Screenshot(t, ctx, dir, fmt.Sprintf("disabled-%d", width))
 
-			run(t, ctx, "log out", chromedp.Click(chromedp.CSS(`.who button`)), chromedp.WaitVisible(chromedp.CSS(`#login-form`)))
-			if c := sessionCookie(t, ctx); c != nil {
+			browsertest.Run(t, ctx, "log out", chromedp.Click(chromedp.CSS(`.who button`)), chromedp.WaitVisible(chromedp.CSS(`#login-form`)))
+			if c := browsertest.SessionCookie(t, ctx); c != nil {
 				t.Errorf("session cookie still there after logout")
 			}
-			run(t, ctx, "page locked", chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible(chromedp.CSS(`#login-form`)))
-			url := get(t, ctx, "location", chromedp.Location())
+			browsertest.Run(t, ctx, "page locked", chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible(chromedp.CSS(`#login-form`)))
+			url := browsertest.Get(t, ctx, "location", chromedp.Location())
 			if !strings.Contains(url, "/ui/login") {
 				t.Errorf("after logout /ui/ shows %s, want the login form", url)
 			}
-			screenshot(t, ctx, dir, fmt.Sprintf("logged-out-%d", width))
+			browsertest.Screenshot(t, ctx, dir, fmt.Sprintf("logged-out-%d", width))
 		})
 	}
-	copyScreenshots(t, dir)
+	browsertest.CopyScreenshots(t, dir)
 }
 
 // useKey calls /auth/v1/me with an API key, as curl would.
@@ -282,17 +174,17 @@ func useKey(t *testing.T, base, key string) int {
 // TestBrowserWrongPassword: the error is in words and no cookie is set.
 func TestBrowserWrongPassword(t *testing.T) {
 	s := startSite(t, "sqlite:"+filepath.Join(t.TempDir(), "g.db"), true)
-	ctx := browser(t, 1280)
+	ctx := browsertest.Start(t, 1280)
 	logIn(t, ctx, s.srv.URL, "joe", "not-the-password")
-	run(t, ctx, "error shown", chromedp.WaitVisible(chromedp.CSS(`.error`)))
-	msg := get(t, ctx, "error text", chromedp.Text(chromedp.CSS(`.error`)))
+	browsertest.Run(t, ctx, "error shown", chromedp.WaitVisible(chromedp.CSS(`.error`)))
+	msg := browsertest.Get(t, ctx, "error text", chromedp.Text(chromedp.CSS(`.error`)))
 	if !strings.Contains(msg, "do not match") || strings.Contains(msg, "faultstring") {
 		t.Errorf("error text %q", msg)
 	}
-	if c := sessionCookie(t, ctx); c != nil {
+	if c := browsertest.SessionCookie(t, ctx); c != nil {
 		t.Errorf("a wrong password set a cookie")
 	}
-	screenshot(t, ctx, shots(t), "wrong-password")
+	browsertest.Screenshot(t, ctx, browsertest.Shots(t), "wrong-password")
 }
 
 // TestBrowserCrossSiteForm: a form on another site that posts to the page
@@ -309,12 +201,12 @@ func TestBrowserCrossSiteForm(t *testing.T) {
 	defer evil.Close()
 	evilURL := strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)
 
-	ctx := browser(t, 1280)
+	ctx := browsertest.Start(t, 1280)
 	logIn(t, ctx, s.srv.URL, "joe", users["joe"])
-	run(t, ctx, "logged in", chromedp.WaitVisible(chromedp.CSS(`#me-title`)))
-	run(t, ctx, "visit the other site", chromedp.Navigate(evilURL), chromedp.Sleep(time.Second),
+	browsertest.Run(t, ctx, "logged in", chromedp.WaitVisible(chromedp.CSS(`#me-title`)))
+	browsertest.Run(t, ctx, "visit the other site", chromedp.Navigate(evilURL), chromedp.Sleep(time.Second),
 		chromedp.WaitReady(chromedp.CSS(`body`)))
-	body := get(t, ctx, "answer", chromedp.Text(chromedp.CSS(`body`)))
+	body := browsertest.Get(t, ctx, "answer", chromedp.Text(chromedp.CSS(`body`)))
 	if !strings.Contains(body, "refused") && !strings.Contains(body, "Log in") {
 		t.Errorf("the cross-site post was answered with %q", body)
 	}
@@ -327,8 +219,8 @@ func TestBrowserCrossSiteForm(t *testing.T) {
 	}
 	// The same post with the cookie sent (a same-site request) but no CSRF
 	// token is refused as well.
-	run(t, ctx, "back home", chromedp.Navigate(s.srv.URL+"/ui/"), chromedp.WaitVisible(chromedp.CSS(`#me-title`)))
-	status := get(t, ctx, "post without token", chromedp.Evaluate[int](
+	browsertest.Run(t, ctx, "back home", chromedp.Navigate(s.srv.URL+"/ui/"), chromedp.WaitVisible(chromedp.CSS(`#me-title`)))
+	status := browsertest.Get(t, ctx, "post without token", chromedp.Evaluate[int](
 		`fetch("/ui/keys", {method: "POST", body: new URLSearchParams({name: "x"})}).then(r => r.status)`, chromedp.EvalAwaitPromise))
 	if status != http.StatusForbidden {
 		t.Errorf("a same-site post without the CSRF token: %d, want 403", status)
@@ -342,10 +234,10 @@ func TestBrowserLogoutReachesSecondReplica(t *testing.T) {
 	dbURL := pgtest.URL(t)
 	a := startSite(t, dbURL, true)
 	b := startSite(t, dbURL, false)
-	ctx := browser(t, 1280)
+	ctx := browsertest.Start(t, 1280)
 	logIn(t, ctx, a.srv.URL, "joe", users["joe"])
-	run(t, ctx, "logged in", chromedp.WaitVisible(chromedp.CSS(`#me-title`)))
-	c := sessionCookie(t, ctx)
+	browsertest.Run(t, ctx, "logged in", chromedp.WaitVisible(chromedp.CSS(`#me-title`)))
+	c := browsertest.SessionCookie(t, ctx)
 	if c == nil {
 		t.Fatal("no session cookie")
 	}
@@ -362,7 +254,7 @@ func TestBrowserLogoutReachesSecondReplica(t *testing.T) {
 	if code := viaB(); code != http.StatusOK {
 		t.Fatalf("replica B refuses the session before logout: %d", code)
 	}
-	run(t, ctx, "log out on A", chromedp.Click(chromedp.CSS(`.who button`)), chromedp.WaitVisible(chromedp.CSS(`#login-form`)))
+	browsertest.Run(t, ctx, "log out on A", chromedp.Click(chromedp.CSS(`.who button`)), chromedp.WaitVisible(chromedp.CSS(`#login-form`)))
 	loggedOut := time.Now()
 	for viaB() != http.StatusUnauthorized {
 		if time.Since(loggedOut) > time.Second {
@@ -373,24 +265,15 @@ func TestBrowserLogoutReachesSecondReplica(t *testing.T) {
 	t.Logf("replica B refused the session %v after logout", time.Since(loggedOut).Round(time.Millisecond))
 }
 
-// copyScreenshots refreshes docs/screenshots when
-// GATEHOUSE_UPDATE_SCREENSHOTS=1.
-func copyScreenshots(t *testing.T, dir string) {
-	if os.Getenv("GATEHOUSE_UPDATE_SCREENSHOTS") != "1" {
-		return
-	}
-	out := filepath.Join("..", "..", "docs", "screenshots")
-	if err := os.MkdirAll(out, 0o755); err != nil {
+// basicLogin asks POST /auth/v1/tokens for a token with a password.
+func basicLogin(t *testing.T, base, user, password string) int {
+	t.Helper()
+	r, _ := http.NewRequest("POST", base+"/auth/v1/tokens", nil)
+	r.SetBasicAuth(user, password)
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.png"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err == nil {
-			err = os.WriteFile(filepath.Join(out, filepath.Base(f)), b, 0o644)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"time"
@@ -48,7 +49,10 @@ type homeData struct {
 	UsersOn           bool
 	Users             []store.User
 	UserTotal         int
-	Tokens            []tokenView
+	// Self is the caller's name, whose own row offers no disable or
+	// delete (an admin would lock themselves out).
+	Self   string
+	Tokens []tokenView
 }
 
 // homeNotices are the fixed texts a redirect to the home page may ask for.
@@ -58,6 +62,7 @@ var homeNotices = map[string]string{
 	"key-deleted":   "The key is deleted.",
 	"token-revoked": "The session or token is revoked: it no longer works anywhere.",
 	"password":      "Your password is changed. Your other sessions and tokens are logged out.",
+	"password-set":  "Your new password is set and you are logged in.",
 }
 
 // home is GET /ui/: the page, or the login form when there is no session.
@@ -71,7 +76,8 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		toLogin(w, r, "", "")
 		return
 	}
-	h.showHome(w, r, s, http.StatusOK, page{Notice: homeNotices[r.URL.Query().Get("done")]}, nil)
+	done := r.URL.Query().Get("done")
+	h.showHome(w, r, s, http.StatusOK, page{Notice: cmp.Or(homeNotices[done], userNotices[done])}, nil)
 }
 
 // showHome renders the page for s, with a message and perhaps a new key.
@@ -83,17 +89,17 @@ func (h *Handler) showHome(w http.ResponseWriter, r *http.Request, s session, st
 		page: page{Title: "Your account", User: p.User, CSRF: auth.CSRFToken(s.secret), Notice: msg.Notice, Error: msg.Error},
 		Me: me{User: p.User, Backend: p.Backend, Groups: p.Groups, Admin: a.IsAdmin(p.User), Service: a.IsService(p.User),
 			Expires: p.ExpiresAt},
-		NewKey: nk,
+		NewKey: nk, Self: p.User,
 	}
 	own, err := a.ListAPIKeys(ctx, p, auth.APIKeyQuery{User: p.User, Limit: 100})
 	if err != nil {
-		h.problem(w, r, statusOf(err), friendly(err, h.cfg.Logger))
+		h.problem(w, r, h.status(err), friendly(err, h.cfg.Logger))
 		return
 	}
 	d.Keys = keyViews(own.Keys)
 	toks, err := a.ListTokens(ctx, p, p.User)
 	if err != nil {
-		h.problem(w, r, statusOf(err), friendly(err, h.cfg.Logger))
+		h.problem(w, r, h.status(err), friendly(err, h.cfg.Logger))
 		return
 	}
 	for _, t := range toks {
@@ -146,7 +152,7 @@ func (h *Handler) createKey(w http.ResponseWriter, r *http.Request) {
 	}
 	_, secret, err := h.cfg.Auth.CreateAPIKey(r.Context(), s.p, req)
 	if err != nil || secret == nil {
-		h.showHome(w, r, s, statusOf(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+		h.showError(w, r, s, err)
 		return
 	}
 	h.showHome(w, r, s, http.StatusOK, page{Notice: "The key is created."}, &newKey{Secret: *secret, BaseURL: h.cfg.BaseURL(r)})
@@ -171,7 +177,7 @@ func (h *Handler) keyAction(w http.ResponseWriter, r *http.Request) {
 		// is about to paste the new one.
 		_, secret, err := h.cfg.Auth.RotateAPIKey(r.Context(), s.p, id, 0)
 		if err != nil {
-			h.showHome(w, r, s, statusOf(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+			h.showError(w, r, s, err)
 			return
 		}
 		h.showHome(w, r, s, http.StatusOK, page{Notice: "The key has a new secret; the old one no longer works."},
@@ -181,11 +187,23 @@ func (h *Handler) keyAction(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
+	h.afterChange(w, r, s, err, "key-"+action+"d")
+}
+
+// showError shows the home page with err in words.
+func (h *Handler) showError(w http.ResponseWriter, r *http.Request, s session, err error) {
+	h.showHome(w, r, s, h.status(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+}
+
+// afterChange ends a form that changed something: the home page with the
+// error, or a redirect to it with the done notice (so a reload does not
+// post again).
+func (h *Handler) afterChange(w http.ResponseWriter, r *http.Request, s session, err error, done string) {
 	if err != nil {
-		h.showHome(w, r, s, statusOf(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+		h.showError(w, r, s, err)
 		return
 	}
-	http.Redirect(w, r, "/ui/?done=key-"+action+"d", http.StatusSeeOther)
+	http.Redirect(w, r, "/ui/?done="+done, http.StatusSeeOther)
 }
 
 // expiryChoices are the lifetimes the key form offers, in days.
@@ -208,7 +226,7 @@ func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	if err := h.cfg.Auth.RevokeTokenByID(r.Context(), s.p, id); err != nil {
-		h.showHome(w, r, s, statusOf(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+		h.showError(w, r, s, err)
 		return
 	}
 	if _, still, _ := h.current(r); !still {
@@ -236,33 +254,12 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 		if auth.ErrorCode(err) == auth.EINVALIDCREDS {
 			msg = "Your current password is not right."
 		}
-		h.showHome(w, r, s, statusOf(err), page{Error: msg}, nil)
+		h.showHome(w, r, s, h.status(err), page{Error: msg}, nil)
 		return
 	}
 	if err := h.cfg.Auth.ChangePassword(r.Context(), s.p, newPW); err != nil {
-		h.showHome(w, r, s, statusOf(err), page{Error: friendly(err, h.cfg.Logger)}, nil)
+		h.showError(w, r, s, err)
 		return
 	}
 	http.Redirect(w, r, "/ui/?done=password", http.StatusSeeOther)
-}
-
-// statusOf is the HTTP status the page answers a refusal with.
-func statusOf(err error) int {
-	switch auth.ErrorCode(err) {
-	case auth.EINVALIDCREDS, auth.EUNKNOWN, auth.EEXPIRED, auth.ENOAUTH:
-		return http.StatusUnauthorized
-	case auth.ETHROTTLED:
-		return http.StatusTooManyRequests
-	case auth.EFORBIDDEN:
-		return http.StatusForbidden
-	case auth.EINVALID:
-		return http.StatusBadRequest
-	case auth.ENOTFOUND:
-		return http.StatusNotFound
-	case auth.ECONFLICT:
-		return http.StatusConflict
-	case auth.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
 }

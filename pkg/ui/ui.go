@@ -39,7 +39,10 @@ type Config struct {
 	// BaseURL is the scheme and host the browser used, for the curl
 	// example shown with a new key.
 	BaseURL func(r *http.Request) string
-	Logger  *slog.Logger
+	// Status is the HTTP status for a domain error: the API's one table
+	// (pkg/httpapi errors.go), so the page and the API answer alike.
+	Status func(err error) int
+	Logger *slog.Logger
 }
 
 // Handler serves /ui/.
@@ -71,6 +74,9 @@ func New(cfg Config) *Handler {
 	m.HandleFunc("POST /ui/keys/{id}/{action}", h.keyAction)
 	m.HandleFunc("POST /ui/password", h.changePassword)
 	m.HandleFunc("POST /ui/tokens/{id}/revoke", h.revokeToken)
+	m.HandleFunc("POST /ui/users", h.createUser)
+	m.HandleFunc("POST /ui/users/{action}", h.userAction)
+	m.HandleFunc("POST /ui/login/password", h.loginNewPassword)
 	m.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", staticHandler(http.FileServerFS(static))))
 	m.HandleFunc("/ui/", h.notFound)
 	h.mux = m
@@ -203,12 +209,23 @@ func (h *Handler) guard(w http.ResponseWriter, r *http.Request) (session, bool) 
 
 // problem shows a message on an otherwise empty page, with a way back.
 func (h *Handler) problem(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	h.render(w, status, "login.html", loginData{page: page{Title: "Something went wrong", Error: msg}, Next: "/ui/"})
+	h.render(w, status, "login.html", h.loginForm(page{Title: "Something went wrong", Error: msg}, auth.DefaultNext, ""))
 }
 
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
-	h.render(w, http.StatusNotFound, "login.html", loginData{page: page{Title: "Not found",
-		Error: "There is no such page. Start again from the home page."}})
+	h.render(w, http.StatusNotFound, "login.html", h.loginForm(page{Title: "Not found",
+		Error: "There is no such page. Start again from the home page."}, auth.DefaultNext, ""))
+}
+
+// status is the HTTP status the page answers err with (500 when the
+// server gave no table or err is nil).
+func (h *Handler) status(err error) int {
+	if err != nil && h.cfg.Status != nil {
+		if code := h.cfg.Status(err); code != 0 {
+			return code
+		}
+	}
+	return http.StatusInternalServerError
 }
 
 // friendly is an error in words a person understands. Domain refusals
@@ -225,7 +242,7 @@ func friendly(err error, log *slog.Logger) string {
 		return "Your session has ended. Log in again."
 	case auth.EFORBIDDEN, auth.EINVALID, auth.ENOTFOUND, auth.ECONFLICT:
 		if errors.Is(err, auth.ErrPasswordChangeRequired) {
-			return "Your password must be changed before you can log in. Run “gatehouse passwd”, or ask an administrator to set a new one."
+			return "Your password must be changed before you can log in: enter your current password and choose a new one."
 		}
 		if m := auth.ErrorMessage(err); m != "" {
 			return m
@@ -236,15 +253,11 @@ func friendly(err error, log *slog.Logger) string {
 	return "Something went wrong on the server. Try again; if it keeps happening, tell your administrator."
 }
 
-// safeNext is where to go after logging in: a path on this site only
-// ("/app/x?y"), never another host ("//evil", "https://evil", "/\evil").
+// safeNext is where to go after logging in: next when auth.SafeNext
+// finds it a path on this site, else auth.DefaultNext.
 func safeNext(next string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
-		return "/ui/"
+	if n, err := auth.SafeNext(next); err == nil {
+		return n
 	}
-	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
-		return "/ui/"
-	}
-	return next
+	return auth.DefaultNext
 }
