@@ -29,23 +29,9 @@ CACHE=${GATEHOUSE_CACHE:-$HOME/.cache/gatehouse}
 DIR="$CACHE/hydra-v2.3.0-$HASH"
 BIN="$DIR/hydra"
 
-if [ ! -x "$BIN" ]; then
-	say "building Ory Hydra v2.3.0 into $DIR (takes minutes the first time)"
-	mkdir -p "$DIR"
-	tmp=$(mktemp "$DIR/hydra.XXXXXX")
-	(cd "$MOD" && CGO_ENABLED=1 go build -mod=readonly -trimpath \
-		-tags sqlite,sqlite_omit_load_extension -o "$tmp" github.com/ory/hydra/v2) || {
-		rm -f "$tmp"
-		say "build failed"
-		exit 1
-	}
-	mv "$tmp" "$BIN" # atomic: a parallel run sees no half-written binary
-fi
-
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on now.
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+. "$ROOT/scripts/provider-lib.sh"
+[ -x "$BIN" ] || say "building Ory Hydra v2.3.0 into $DIR (takes minutes the first time)"
+CGO_ENABLED=1 cached_build "$BIN" "$MOD" -tags sqlite,sqlite_omit_load_extension github.com/ory/hydra/v2
 
 # Check that the binary starts and serves discovery, on ports of its own.
 pub=$(free_port)
@@ -59,23 +45,5 @@ DSN=memory \
 	SERVE_ADMIN_HOST=127.0.0.1 SERVE_ADMIN_PORT=$adm \
 	LOG_LEVEL=error \
 	"$BIN" serve all --dev >"$log" 2>&1 &
-pid=$!
-ok=0
-for _ in $(seq 1 100); do
-	if curl -fsS "http://127.0.0.1:$pub/.well-known/openid-configuration" >/dev/null 2>&1; then
-		ok=1
-		break
-	fi
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-kill "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
-if [ "$ok" != 1 ]; then
-	say "hydra did not serve its discovery document; its log:"
-	cat "$log" >&2
-	rm -f "$log"
-	exit 1
-fi
-rm -f "$log"
+await_discovery $! "$log" "http://127.0.0.1:$pub" '"issuer"'
 echo "GATEHOUSE_TEST_HYDRA=$BIN"

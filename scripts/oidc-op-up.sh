@@ -31,38 +31,12 @@ CACHE=${GATEHOUSE_CACHE:-$HOME/.cache/gatehouse}
 DIR="$CACHE/oidc-op-v3.52.0-$HASH"
 BIN="$DIR/oidc-op"
 
-if [ ! -x "$BIN" ]; then
-	say "building the zitadel/oidc v3.52.0 provider into $DIR"
-	mkdir -p "$DIR"
-	tmp=$(mktemp "$DIR/oidc-op.XXXXXX")
-	(cd "$MOD" && CGO_ENABLED=0 go build -mod=readonly -trimpath -o "$tmp" .) || {
-		rm -f "$tmp"
-		say "build failed"
-		exit 1
-	}
-	mv "$tmp" "$BIN" # atomic: a parallel run sees no half-written binary
-fi
+. "$ROOT/scripts/provider-lib.sh"
+[ -x "$BIN" ] || say "building the zitadel/oidc v3.52.0 provider into $DIR"
+CGO_ENABLED=0 cached_build "$BIN" "$MOD" .
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 log=$(mktemp)
 "$BIN" -addr "127.0.0.1:$port" >"$log" 2>&1 &
-pid=$!
-ok=0
-for _ in $(seq 1 100); do
-	if curl -fsS "http://127.0.0.1:$port/.well-known/openid-configuration" 2>/dev/null | grep -q '"device_authorization_endpoint"'; then
-		ok=1
-		break
-	fi
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-kill "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
-if [ "$ok" != 1 ]; then
-	say "the provider did not serve a discovery document with a device endpoint; its log:"
-	cat "$log" >&2
-	rm -f "$log"
-	exit 1
-fi
-rm -f "$log"
+await_discovery $! "$log" "http://127.0.0.1:$port" '"device_authorization_endpoint"'
 echo "GATEHOUSE_TEST_OIDC_OP=$BIN"

@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/backend/kerberos"
-	gclient "github.com/gatehouse-auth/gatehouse/pkg/client"
 )
 
 // runKerberosLogin is `gatehouse login --kerberos`: a token for the
@@ -24,11 +23,7 @@ import (
 // it), sent as an HTTP Negotiate ticket for HTTP/<server host>; no
 // password.
 func runKerberosLogin(cmd *cobra.Command, st settings, ttl int) error {
-	c, err := st.newClient()
-	if err != nil {
-		return err
-	}
-	cache, err := openCache()
+	c, cache, err := st.clientAndCache()
 	if err != nil {
 		return err
 	}
@@ -51,14 +46,7 @@ func runKerberosLogin(cmd *cobra.Command, st settings, ttl int) error {
 	if err := kerberos.CheckReply(key, header, answer.Get("WWW-Authenticate")); err != nil {
 		return fmt.Errorf("the server at %s failed Kerberos mutual authentication as %s: %w", c.URL(), spn, err)
 	}
-	cached := gclient.NewCachedToken(tok, c.URL())
-	if err := cache.Save(cached); err != nil {
-		return err
-	}
-	if err := rememberServer(st, cmd.ErrOrStderr()); err != nil {
-		return err
-	}
-	return loggedIn(cmd, cache, cached, false)
+	return keepToken(cmd, st, c, cache, tok, "")
 }
 
 // defaultSPN is HTTP/<host of the server URL>, the service principal

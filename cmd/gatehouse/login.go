@@ -95,11 +95,7 @@ func runLogin(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := st.newClient()
-	if err != nil {
-		return err
-	}
-	cache, err := openCache()
+	c, cache, err := st.clientAndCache()
 	if err != nil {
 		return err
 	}
@@ -131,8 +127,17 @@ func login(cmd *cobra.Command, st settings, c *client.Client, cache client.Cache
 	if err != nil {
 		return loginFailed(cmd, user, err)
 	}
+	return keepToken(cmd, st, c, cache, tok, user)
+}
+
+// keepToken caches a login's token (looked up by user when one was given;
+// a Kerberos or single sign-on login takes the server's name for it),
+// remembers the server and says who is logged in.
+func keepToken(cmd *cobra.Command, st settings, c *client.Client, cache client.Cache, tok client.Token, user string) error {
 	cached := client.NewCachedToken(tok, c.URL())
-	cached.User = user // the name the cache is looked up by
+	if user != "" {
+		cached.User = user
+	}
 	if err := cache.Save(cached); err != nil {
 		return err
 	}

@@ -192,12 +192,19 @@ func openClientAndCache(cmd *cobra.Command) (settings, *client.Client, client.Ca
 	if err != nil {
 		return st, nil, client.Cache{}, err
 	}
+	c, cache, err := st.clientAndCache()
+	return st, c, cache, err
+}
+
+// clientAndCache is the client for the configured server and the token
+// cache every login writes to.
+func (st settings) clientAndCache() (*client.Client, client.Cache, error) {
 	c, err := st.newClient()
 	if err != nil {
-		return st, nil, client.Cache{}, err
+		return nil, client.Cache{}, err
 	}
 	cache, err := openCache()
-	return st, c, cache, err
+	return c, cache, err
 }
 
 func openCache() (client.Cache, error) {

@@ -40,11 +40,7 @@ func runSSOLogin(cmd *cobra.Command, st settings) error {
 	if method != "auto" && method != "device" && method != "loopback" {
 		return usageError(cmd, "--sso-method is device, loopback or auto, not "+strconv.Quote(method))
 	}
-	c, err := st.newClient()
-	if err != nil {
-		return err
-	}
-	cache, err := openCache()
+	c, cache, err := st.clientAndCache()
 	if err != nil {
 		return err
 	}
@@ -84,19 +80,7 @@ func runSSOLogin(cmd *cobra.Command, st settings) error {
 	if err != nil {
 		return loginFailed(cmd, "", err)
 	}
-	return cacheSSOToken(cmd, st, c, cache, tok)
-}
-
-// cacheSSOToken caches a single sign-on's token like a password login's.
-func cacheSSOToken(cmd *cobra.Command, st settings, c *client.Client, cache client.Cache, tok client.Token) error {
-	cached := client.NewCachedToken(tok, c.URL())
-	if err := cache.Save(cached); err != nil {
-		return err
-	}
-	if err := rememberServer(st, cmd.ErrOrStderr()); err != nil {
-		return err
-	}
-	return loggedIn(cmd, cache, cached, false)
+	return keepToken(cmd, st, c, cache, tok, "")
 }
 
 // showAuthURL tells the user where to sign in, on stderr.
@@ -218,7 +202,7 @@ func runDeviceLogin(cmd *cobra.Command, st settings, c *client.Client, cache cli
 			return loginFailed(cmd, "", err)
 		}
 		if !pending {
-			return cacheSSOToken(cmd, st, c, cache, tok)
+			return keepToken(cmd, st, c, cache, tok, "")
 		}
 		if next > 0 {
 			interval = time.Duration(next) * time.Second
