@@ -297,6 +297,36 @@ func TestRenew(t *testing.T) {
 	wantCode(t, "revoked token renews", err, auth.EUNKNOWN)
 }
 
+// TestRenewSessionKeepsTheUserTTL: a service account's browser session
+// has the user TTL (IssueSession), and renewing it keeps that TTL rather
+// than the service accounts' longer one.
+func TestRenewSessionKeepsTheUserTTL(t *testing.T) {
+	f := newFixture(t, func(c *auth.Config) {
+		c.TokenTTL, c.ServiceTokenTTL, c.TokenMaxLifetime = time.Hour, 24*time.Hour, 48*time.Hour
+	})
+	ctx := f.from(t, "192.0.2.1")
+	id, err := f.svc.Login(ctx, "svc", users["svc"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.svc.IssueSession(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.svc.Check(ctx, authn.Credential{Kind: authn.KindToken, Location: authn.InCookie, Value: s.Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(10 * time.Minute)
+	tok, err := f.svc.Renew(ctx, p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := tok.ExpiresAt.Sub(f.clock.Now()); d > time.Hour {
+		t.Errorf("a service account's session renewed for %v, want the user TTL (1h)", d)
+	}
+}
+
 // TestTokenList: a user lists and revokes their own tokens by id; admins
 // anyone's; never the secret.
 func TestTokenList(t *testing.T) {

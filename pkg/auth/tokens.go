@@ -86,7 +86,9 @@ func (s *Service) Renew(ctx context.Context, caller Principal, ttl *big.Int) (st
 	if !t.ExpiresAt.After(now) {
 		return t, ErrExpired
 	}
-	d, err := s.tokenTTL(ttl, t.Service)
+	// A session renews like a user's token, even a service account's
+	// (IssueSession gives it the user TTL).
+	d, err := s.tokenTTL(ttl, t.Service && !t.Session)
 	if err != nil {
 		return t, err
 	}
