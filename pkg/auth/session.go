@@ -2,10 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"log/slog"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/authn"
@@ -38,26 +34,12 @@ func (s *Service) IssueSession(ctx context.Context, id backend.Identity) (Issued
 	return Issued{Token: t, Secret: plain}, nil
 }
 
-// csrfLabel is what a session's CSRF token is the MAC of.
-const csrfLabel = "gatehouse-csrf"
+// CSRFToken is authn.CSRFToken: the anti-CSRF token of the session with
+// that secret (the cookie's value).
+func CSRFToken(sessionSecret string) string { return authn.CSRFToken(sessionSecret) }
 
-// CSRFToken is the anti-CSRF token of the session with that secret (the
-// cookie's value): base64url(HMAC-SHA256(key = secret, "gatehouse-csrf")).
-// It needs no state, so every replica computes the same one, and only who
-// holds the HttpOnly cookie (the page, through /auth/v1/me or a form the
-// server rendered) can know it. It reveals nothing of the secret.
-func CSRFToken(sessionSecret string) string {
-	m := hmac.New(sha256.New, []byte(sessionSecret))
-	m.Write([]byte(csrfLabel))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// CheckCSRF reports, in constant time, whether got is the CSRF token of
-// the session with that secret.
-func CheckCSRF(sessionSecret, got string) bool {
-	want := CSRFToken(sessionSecret)
-	return got != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
-}
+// CheckCSRF is authn.CheckCSRF.
+func CheckCSRF(sessionSecret, got string) bool { return authn.CheckCSRF(sessionSecret, got) }
 
 // logSession is the audit attribute of a session token.
 func logSession(session bool) slog.Attr { return slog.Bool("session", session) }

@@ -14,6 +14,7 @@ const (
 	msgUnauthorized = "Unauthorized"
 	msgExpired      = "Unauthorized - Token has expired."
 	msgUnavailable  = "Authentication service unavailable."
+	msgCSRF         = "Forbidden - a request that changes state with only the session cookie needs the X-CSRF-Token header (csrf_token from /auth/v1/me)."
 )
 
 // Handler returns next behind Gatehouse. A request reaches next only with
@@ -25,6 +26,9 @@ const (
 //   - token past its expiry: 401 "Unauthorized - Token has expired."
 //   - Gatehouse unreachable, failing or refusing this service: 503
 //     "Authentication service unavailable."
+//   - only the browser session cookie, on a method that changes state,
+//     without the session's X-CSRF-Token or from another site
+//     (CookieMayChange): 403
 //
 // The request is passed on unchanged, credential included, so that next
 // can call other services as the user; strip X-Auth-Token / St2-Api-Key
@@ -34,6 +38,12 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		c, ok := Extract(r)
 		if !ok {
 			writeFault(w, http.StatusUnauthorized, msgNoCredential)
+			return
+		}
+		// A browser sends the cookie with any request, also one another
+		// page made it send: a change needs the CSRF token too.
+		if c.Location == InCookie && !CookieMayChange(r.Method, r.Header, c.Value) {
+			writeFault(w, http.StatusForbidden, msgCSRF)
 			return
 		}
 		id, err := m.Introspect(r.Context(), c)

@@ -2,6 +2,7 @@ package authn_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"testing"
 	"time"
@@ -331,5 +332,52 @@ func TestCacheBounded(t *testing.T) {
 	serve(mw, withToken(t, "tok-a")) // the oldest went
 	if g.calls.Load() != calls+1 {
 		t.Error("the oldest credential is still cached")
+	}
+}
+
+// TestSessionCookieNeedsCSRFToChange: with only the session cookie, a
+// method that changes state needs the session's X-CSRF-Token and a
+// same-site browser, as on Gatehouse's own routes; reads need neither.
+// Refusals cost no introspection.
+func TestSessionCookieNeedsCSRFToChange(t *testing.T) {
+	g := newFake(t, answering(knownCredentials(time.Now())))
+	mw := newMiddleware(t, g.srv.URL, func(c *authn.Config) { c.CacheTTL = -1 })
+	csrf := authn.CSRFToken(joeToken)
+	for _, tc := range []struct {
+		name   string
+		method string
+		header []string
+		want   int
+	}{
+		{"read", http.MethodGet, nil, http.StatusOK},
+		{"change without the token", http.MethodPost, nil, http.StatusForbidden},
+		{"change with a wrong token", http.MethodDelete, []string{"X-CSRF-Token", authn.CSRFToken("other")}, http.StatusForbidden},
+		{"change with the token", http.MethodPost, []string{"X-CSRF-Token", csrf}, http.StatusOK},
+		{"change with the token from another site", http.MethodPut,
+			[]string{"X-CSRF-Token", csrf, "Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"change with the token from a sibling site", http.MethodPut,
+			[]string{"X-CSRF-Token", csrf, "Sec-Fetch-Site", "same-site"}, http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequestWithContext(t.Context(), tc.method, "/thing", nil)
+			r.AddCookie(&http.Cookie{Name: authn.CookieSession, Value: joeToken})
+			for i := 0; i+1 < len(tc.header); i += 2 {
+				r.Header.Set(tc.header[i], tc.header[i+1])
+			}
+			before := g.calls.Load()
+			res := serve(mw, r)
+			if res.status != tc.want {
+				t.Fatalf("%s: %d %s, want %d", tc.name, res.status, res.body, tc.want)
+			}
+			if tc.want == http.StatusForbidden && g.calls.Load() != before {
+				t.Errorf("a refusal asked Gatehouse")
+			}
+		})
+	}
+	// A token in a header is no browser's: no CSRF token needed.
+	r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/thing", nil)
+	r.Header.Set("X-Auth-Token", joeToken)
+	if res := serve(mw, r); res.status != http.StatusOK {
+		t.Errorf("POST with X-Auth-Token: %d %s", res.status, res.body)
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 // HeaderCSRF carries the CSRF token of a cookie caller's state-changing
 // request (the csrf_token of /auth/v1/me).
-const HeaderCSRF = "X-CSRF-Token"
+const HeaderCSRF = authn.HeaderCSRF
 
 // createSession is POST /auth/v1/session: a user name and password (form or
 // JSON) in, 204 and the gatehouse_session cookie out. The password goes
@@ -141,11 +141,6 @@ func (s *Server) overHTTPS(r *http.Request) bool {
 	return strings.EqualFold(strings.TrimSpace(proto), "https")
 }
 
-// safeMethod reports the methods that change nothing.
-func safeMethod(m string) bool {
-	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
-}
-
 // errCSRF refuses a cookie caller's state-changing request without the
 // right X-CSRF-Token.
 var errCSRF = auth.Errorf(auth.EFORBIDDEN,
@@ -158,7 +153,7 @@ var errCrossSite = auth.Errorf(auth.EFORBIDDEN, "Cross-site requests may not use
 // only: a state-changing method needs a same-origin (or absent) Origin
 // and X-CSRF-Token matching the session (auth.CheckCSRF).
 func (s *Server) checkCSRF(r *http.Request, secret string) error {
-	if safeMethod(r.Method) {
+	if authn.SafeMethod(r.Method) {
 		return nil
 	}
 	if err := s.sameOrigin(r); err != nil {

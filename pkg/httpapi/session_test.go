@@ -57,7 +57,8 @@ func TestSessionCookie(t *testing.T) {
 		t.Errorf("csrf_token for a header token: %v", b)
 	}
 
-	v := h.do(req{method: "GET", path: "/auth/v1/verify", header: cookie})
+	v := h.do(req{method: "GET", path: "/auth/v1/verify", header: map[string]string{
+		"Cookie": cookie["Cookie"], "X-Original-Method": "GET"}})
 	if v.status != 200 || v.header.Get("X-Auth-User") != "joe" {
 		t.Errorf("verify with cookie: %d %q", v.status, v.header.Get("X-Auth-User"))
 	}
@@ -150,7 +151,8 @@ func TestSessionCookieSentTwice(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cookie := map[string]string{"Cookie": authn.CookieSession + "=" + tc.cookie}
-			verify := h.do(req{method: "GET", path: "/auth/v1/verify", header: cookie})
+			verify := h.do(req{method: "GET", path: "/auth/v1/verify", header: map[string]string{
+				"Cookie": cookie["Cookie"], "X-Original-Method": "GET"}})
 			me := h.do(req{method: "GET", path: "/auth/v1/me", header: cookie})
 			page := getPage(t, h.srv.URL+"/ui/", cookie["Cookie"])
 			if tc.ok {
@@ -186,4 +188,48 @@ func getPage(t *testing.T, url, cookie string) *http.Response {
 	}
 	resp.Body.Close()
 	return resp
+}
+
+// TestVerifyCookieNeedsCSRFToChange: forward auth gives an app behind the
+// proxy the same CSRF protection as Gatehouse's own routes: a session
+// cookie alone lets the original request read, but a change needs the
+// session's X-CSRF-Token (passed on from the original request) and no
+// cross-site browser; without the method header it may be a change.
+func TestVerifyCookieNeedsCSRFToChange(t *testing.T) {
+	h := newHarness(t)
+	c := h.sessionCookie("joe")
+	csrf := authn.CSRFToken(c.Value)
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		want   int
+	}{
+		{"GET", map[string]string{"X-Original-Method": "GET"}, http.StatusOK},
+		{"POST without the token", map[string]string{"X-Original-Method": "POST"}, http.StatusForbidden},
+		{"POST with a wrong token", map[string]string{"X-Original-Method": "POST", "X-CSRF-Token": csrf + "x"}, http.StatusForbidden},
+		{"POST with the token", map[string]string{"X-Original-Method": "POST", "X-CSRF-Token": csrf}, http.StatusOK},
+		{"DELETE with the token from another site",
+			map[string]string{"X-Original-Method": "DELETE", "X-CSRF-Token": csrf, "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"no method header", map[string]string{}, http.StatusForbidden},
+		{"no method header, with the token", map[string]string{"X-CSRF-Token": csrf}, http.StatusOK},
+	} {
+		hd := map[string]string{"Cookie": c.Name + "=" + c.Value, "X-Original-URI": "/app/x"}
+		for k, v := range tc.header {
+			hd[k] = v
+		}
+		r := h.do(req{method: "GET", path: "/auth/v1/verify", header: hd})
+		if r.status != tc.want {
+			t.Errorf("%s: %d %s (X-Auth-Error %q), want %d", tc.name, r.status, r.body, r.header.Get("X-Auth-Error"), tc.want)
+		}
+		if r.status == http.StatusForbidden && !strings.Contains(r.header.Get("X-Auth-Error"), "X-CSRF-Token") {
+			t.Errorf("%s: X-Auth-Error %q does not say what is missing", tc.name, r.header.Get("X-Auth-Error"))
+		}
+	}
+	// A token in a header needs nothing of the kind.
+	tok := h.tokenFor("joe")
+	hd := asToken(tok)
+	hd["X-Original-Method"] = "POST"
+	if r := h.do(req{method: "GET", path: "/auth/v1/verify", header: hd}); r.status != http.StatusOK {
+		t.Errorf("POST with X-Auth-Token: %d %s", r.status, r.body)
+	}
 }

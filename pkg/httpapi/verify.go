@@ -29,6 +29,9 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	if err == nil {
 		err = s.authorizeOriginal(p, orig)
 	}
+	if err == nil && cred.Location == authn.InCookie {
+		err = s.cookieMayChange(r, orig, cred.Value)
+	}
 	if err != nil {
 		if e := toError(err); e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden {
 			w.Header().Set("X-Auth-Error", e.Message)
@@ -41,6 +44,24 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("X-Auth-Scope", p.Scope)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{"username": p.User, "groups": groups, "scope": p.Scope})
+	return nil
+}
+
+// cookieMayChange refuses (403) an original request that carries only the
+// browser session cookie and changes state without the session's
+// X-CSRF-Token (which the proxy passes on from the original request, as
+// nginx's auth_request and Traefik's forwardAuth do), or that a browser
+// says came from another site: the app behind the proxy gets the same
+// protection as Gatehouse's own routes. Without the method header the
+// request may be a change, so the token is needed.
+func (s *Server) cookieMayChange(r *http.Request, o original, session string) error {
+	method := o.method
+	if !o.haveMethod {
+		method = http.MethodPost
+	}
+	if !authn.CookieMayChange(method, r.Header, session) {
+		return forbidden("The original request changes state with the session cookie only and needs the X-CSRF-Token header (csrf_token from /auth/v1/me); %s was not sent or does not match, or the request came from another site.", HeaderCSRF)
+	}
 	return nil
 }
 

@@ -38,6 +38,7 @@ func TestBrowserLogin(t *testing.T) {
 	// auth answers with the provider's groups.
 	req, _ := http.NewRequest("GET", e.gw.URL+"/auth/v1/verify", nil)
 	req.AddCookie(session)
+	req.Header.Set("X-Original-Method", "GET") // as the nginx example sends it
 	vr, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -244,6 +244,7 @@ func TestBrowserLogoutReachesSecondReplica(t *testing.T) {
 	viaB := func() int {
 		r, _ := http.NewRequest("GET", b.srv.URL+"/auth/v1/verify", nil)
 		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+		r.Header.Set("X-Original-Method", "GET") // as the nginx example sends it
 		resp, err := http.DefaultClient.Do(r)
 		if err != nil {
 			t.Fatal(err)
