@@ -61,8 +61,13 @@ func (b *Backend) Negotiate(_ context.Context, token []byte, client netip.Addr) 
 		return backend.Ticket{}, refuse(fmt.Sprintf("principals of the realm %s are not allowed here", realm), nil)
 	}
 	name := enc.CName.PrincipalNameString()
-	if !backend.PlainName(name) || len(name)+len(realm) > 255 {
+	if !backend.PlainName(name) || strings.ContainsAny(name, "*\\") || len(name)+len(realm) > 255 {
 		return backend.Ticket{}, refuse("the ticket's client name cannot be a user name", nil)
+	}
+	if len(enc.CName.NameString) != 1 || strings.Contains(name, "/") {
+		// host/web1, HTTP/x: a machine's or a service's keytab, no person;
+		// the password path refuses such names too (passwordName).
+		return backend.Ticket{}, refuse(fmt.Sprintf("the ticket is of %s@%s, a service or host principal, not a user; get a ticket as yourself (kinit user) and try again", name, realm), nil)
 	}
 	reply, err := mutualReply(apreq, mech)
 	if err != nil {
