@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
+	"github.com/gatehouse-auth/gatehouse/pkg/backend/kerberos"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend/kerberos/kdctest"
 )
 
@@ -35,5 +36,22 @@ func TestNegotiateServicePrincipal(t *testing.T) {
 	}
 	if r := backend.TicketReason(err); !strings.Contains(r, "host/web1") || !strings.Contains(r, "kinit") {
 		t.Errorf("reason %q does not name the principal and what to do", r)
+	}
+}
+
+// TestNegotiateReplayUntil: the authenticator is remembered for twice the
+// clock skew past its time (see Negotiate for why).
+func TestNegotiateReplayUntil(t *testing.T) {
+	k := kdctest.Start(t)
+	b := newBackend(t, k, func(c *kerberos.Config) { c.MaxClockSkew = 120 })
+	cl := clientFor(t, k, k.Kinit(t, "alice"))
+	ctime := time.Now().Add(-30 * time.Second)
+	tok, _ := token(t, cl, "HTTP/localhost", ctime)
+	got, err := b.Negotiate(t.Context(), tok, netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ctime.Truncate(time.Microsecond).Add(4 * time.Minute).UTC(); !got.ReplayUntil.Equal(want) {
+		t.Errorf("ReplayUntil = %v, want %v (ctime + 2 × max_clock_skew)", got.ReplayUntil, want)
 	}
 }
