@@ -34,8 +34,9 @@ type Ticket struct {
 	// (`WWW-Authenticate: Negotiate <base64 Reply>`).
 	Reply []byte
 	// ReplayKey identifies the authenticator (a hash: it holds nothing
-	// secret); ReplayUntil is when the authenticator would be refused
-	// anyway as too old, so the key need not be kept past it.
+	// secret); ReplayUntil is when no replica, even one whose clock is
+	// behind the others' within the allowed skew, would still accept the
+	// authenticator, so the key need not be kept past it.
 	ReplayKey   string
 	ReplayUntil time.Time
 }

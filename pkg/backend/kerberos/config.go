@@ -54,7 +54,8 @@ type Config struct {
 	// Krb5Conf is the krb5.conf read when KDCs is empty (default
 	// $KRB5_CONFIG, else /etc/krb5.conf).
 	Krb5Conf string `mapstructure:"krb5_conf"`
-	// StripRealm makes alice@EXAMPLE.ORG the user alice (default true).
+	// StripRealm makes alice@EXAMPLE.ORG the user alice (default true);
+	// only Realm is stripped: names of the other AllowedRealms keep theirs.
 	StripRealm bool `mapstructure:"strip_realm"`
 	// AllowedRealms are the client realms accepted (default: Realm).
 	AllowedRealms []string `mapstructure:"allowed_realms"`

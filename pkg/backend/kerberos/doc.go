@@ -16,6 +16,6 @@
 //	    service_principal: HTTP/gatehouse.example.org@EXAMPLE.ORG
 //	    realm: EXAMPLE.ORG            # default: the service principal's
 //	    kdcs: [dc1.example.org:88]    # default: krb5.conf's
-//	    strip_realm: true             # alice@EXAMPLE.ORG logs in as alice
+//	    strip_realm: true             # alice@EXAMPLE.ORG logs in as alice; other realms keep theirs
 //	    allowed_realms: [EXAMPLE.ORG] # default: [realm]
 package kerberos

@@ -59,13 +59,10 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 func (b *Backend) Realm() string { return b.s.realm }
 
 // FoldName is the name a login is counted under: alice and
-// alice@DEFAULT.REALM are one user when realms are stripped.
+// alice@DEFAULT.REALM are one user when realms are stripped. It is the
+// user name a token is issued to (username).
 func (b *Backend) FoldName(username string) string {
-	user, realm := splitPrincipal(username, b.s.realm)
-	if b.s.strip && realm == b.s.realm {
-		return user
-	}
-	return user + "@" + realm
+	return b.username(splitPrincipal(username, b.s.realm))
 }
 
 // Ready checks that the KDC answers, without anyone's password: an AS
@@ -176,9 +173,12 @@ func splitPrincipal(name, def string) (user, realm string) {
 	return name, def
 }
 
-// username is the Gatehouse user name of a principal.
+// username is the Gatehouse user name of a principal: strip_realm strips
+// only the realm of names given without one (realm), never another allowed
+// realm's, so that admin@PARTNER cannot become admin of our own realm. It
+// is FoldName's rule, so a login is counted under the name its token gets.
 func (b *Backend) username(user, realm string) string {
-	if b.s.strip {
+	if b.s.strip && realm == b.s.realm {
 		return user
 	}
 	return user + "@" + realm

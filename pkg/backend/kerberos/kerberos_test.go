@@ -310,3 +310,32 @@ func TestProbe(t *testing.T) {
 		}
 	}
 }
+
+// TestStripOnlyOwnRealm: strip_realm strips the realm of names given
+// without one (realm) and nothing else, for tickets and passwords. The
+// test KDC has one realm, so it is made a second allowed realm by
+// configuring realm: OTHER.TEST: alice@GATEHOUSE.TEST then keeps her
+// realm, as admin@PARTNER must next to admin@CORP.
+func TestStripOnlyOwnRealm(t *testing.T) {
+	k := kdctest.Start(t)
+	b := newBackend(t, k, func(c *kerberos.Config) {
+		c.Realm = "OTHER.TEST"
+		c.AllowedRealms = []string{"OTHER.TEST", kdctest.Realm}
+		c.KDCs, c.Krb5Conf = nil, k.Config // the KDC of GATEHOUSE.TEST, for passwords
+	})
+	want := "alice@" + kdctest.Realm
+	cl := clientFor(t, k, k.Kinit(t, "alice"))
+	tok, _ := token(t, cl, "HTTP/localhost", time.Now())
+	got, err := b.Negotiate(t.Context(), tok, netip.Addr{})
+	if err != nil || got.Identity.Username != want {
+		t.Errorf("ticket of alice@%s = %+v, %v; want the user %s", kdctest.Realm, got.Identity, err, want)
+	}
+	id, err := b.Authenticate(t.Context(), want, kdctest.Password("alice"))
+	if err != nil || id.Username != want {
+		t.Errorf("password of %s = %+v, %v; want the user %s", want, id, err, want)
+	}
+	if f := b.FoldName(want); f != want {
+		t.Errorf("FoldName(%q) = %q: the throttle counts another name than the token's", want, f)
+	}
+	// The service's own realm is still stripped (TestNegotiate, TestPasswordRealms).
+}

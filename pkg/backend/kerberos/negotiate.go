@@ -61,8 +61,13 @@ func (b *Backend) Negotiate(_ context.Context, token []byte, client netip.Addr) 
 		return backend.Ticket{}, refuse(fmt.Sprintf("principals of the realm %s are not allowed here", realm), nil)
 	}
 	name := enc.CName.PrincipalNameString()
-	if !backend.PlainName(name) || len(name)+len(realm) > 255 {
+	if !backend.PlainName(name) || strings.ContainsAny(name, "*\\") || len(name)+len(realm) > 255 {
 		return backend.Ticket{}, refuse("the ticket's client name cannot be a user name", nil)
+	}
+	if len(enc.CName.NameString) != 1 || strings.Contains(name, "/") {
+		// host/web1, HTTP/x: a machine's or a service's keytab, no person;
+		// the password path refuses such names too (passwordName).
+		return backend.Ticket{}, refuse(fmt.Sprintf("the ticket is of %s@%s, a service or host principal, not a user; get a ticket as yourself (kinit user) and try again", name, realm), nil)
 	}
 	reply, err := mutualReply(apreq, mech)
 	if err != nil {
@@ -75,9 +80,20 @@ func (b *Backend) Negotiate(_ context.Context, token []byte, client netip.Addr) 
 		Principal:   name + "@" + realm,
 		Reply:       reply,
 		ReplayKey:   replayKey(name, realm, b.s.spnText, auth),
-		ReplayUntil: ctime.Add(b.s.skew).UTC(),
+		ReplayUntil: ctime.Add(replayWindow * b.s.skew).UTC(),
 	}, nil
 }
+
+// replayWindow is how many clock-skew windows past its time an
+// authenticator is remembered. A replica accepts an authenticator while
+// its time is within skew of that replica's own clock; the record is
+// purged by whichever replica's clock says it has expired. With the
+// record kept only until ctime + skew, a replica whose clock runs behind
+// the purging one (by up to skew, as the KDC allows) would still accept
+// the authenticator after its record is gone: a replay. ctime + 2*skew
+// outlives every replica's window as long as the replicas' clocks are
+// within skew of each other.
+const replayWindow = 2
 
 // refuse is a refused ticket, with the reason the client is told.
 func refuse(reason string, cause error) error {
