@@ -17,12 +17,16 @@ import (
 type SSO interface {
 	// Begin starts a login and returns the provider's URL to send the
 	// user to. redirectURI is "" for a browser login that ends at next,
-	// else a terminal's loopback URI.
-	Begin(ctx context.Context, pending store.PendingLoginStore, redirectURI, next string, now time.Time) (string, error)
-	// Finish ends a login with the state and code the provider sent back.
+	// else a terminal's loopback URI. binding is, for a browser login, the
+	// secret of the cookie that ties the login to the browser that began
+	// it (RFC 6749 §10.12); "" for a terminal's.
+	Begin(ctx context.Context, pending store.PendingLoginStore, redirectURI, next, binding string, now time.Time) (string, error)
+	// Finish ends a login with the state and code the provider sent back,
+	// and, at the browser callback, the binding cookie the browser
+	// brought: it must be the one its Begin was given.
 	// A refusal wraps backend.ErrInvalidCredentials, an unreachable
 	// provider backend.ErrUnavailable.
-	Finish(ctx context.Context, pending store.PendingLoginStore, state, code string, terminal bool, now time.Time) (SSOResult, error)
+	Finish(ctx context.Context, pending store.PendingLoginStore, state, code, binding string, terminal bool, now time.Time) (SSOResult, error)
 	// DisplayName labels the web page's "Sign in with …" button.
 	DisplayName() string
 }
@@ -33,6 +37,11 @@ type SSOResult struct {
 	// Next is where a browser login goes now ("" for a terminal's).
 	Next string
 }
+
+// SSOLoginLifetime is how long a single sign-on login may take between
+// leaving for the provider and coming back (the oidc method keeps its
+// pending logins that long; the browser's binding cookie lives as long).
+const SSOLoginLifetime = 10 * time.Minute
 
 // ssoName labels single sign-on logins in metrics and audit lines.
 const ssoName = "oidc"
@@ -58,23 +67,24 @@ func (s *Service) PasswordsConfigured() bool { return s.cfg.Backend != nil }
 
 // BeginSSO starts a single sign-on login and returns the URL to send the
 // user to. A terminal passes its loopback redirectURI (LoopbackRedirect);
-// a browser passes "" and the page to end at, next (SafeNext). A provider
-// that cannot be reached is EUNAVAILABLE.
-func (s *Service) BeginSSO(ctx context.Context, redirectURI, next string) (string, error) {
+// a browser passes "" and the page to end at, next (SafeNext), and the
+// secret of the cookie it sets in that browser, binding (the callback
+// will want it back). A provider that cannot be reached is EUNAVAILABLE.
+func (s *Service) BeginSSO(ctx context.Context, redirectURI, next, binding string) (string, error) {
 	if s.cfg.SSO == nil {
 		return "", ErrNoSSO
 	}
 	var err error
 	if redirectURI != "" {
 		redirectURI, err = LoopbackRedirect(redirectURI)
-		next = ""
+		next, binding = "", ""
 	} else {
 		next, err = SafeNext(next)
 	}
 	if err != nil {
 		return "", err
 	}
-	return s.cfg.SSO.Begin(ctx, pendingLogins{s}, redirectURI, next, s.now())
+	return s.cfg.SSO.Begin(ctx, pendingLogins{s}, redirectURI, next, binding, s.now())
 }
 
 // LoginSSO finishes a single sign-on login: like a password login it is
@@ -82,7 +92,8 @@ func (s *Service) BeginSSO(ctx context.Context, redirectURI, next string) (strin
 // not known before the provider says so), a refusal is counted, and every
 // answer is audited and counted under the method's name. The identity
 // it returns is then Issue'd as a token or a session like any other.
-func (s *Service) LoginSSO(ctx context.Context, state, code string, terminal bool) (SSOResult, error) {
+// binding is the browser's login-binding cookie ("" from a terminal).
+func (s *Service) LoginSSO(ctx context.Context, state, code, binding string, terminal bool) (SSOResult, error) {
 	if s.cfg.SSO == nil {
 		return SSOResult{}, ErrNoSSO
 	}
@@ -92,7 +103,7 @@ func (s *Service) LoginSSO(ctx context.Context, state, code string, terminal boo
 		_, err = s.loginFailed(ctx, ssoName, "", err)
 		return SSOResult{}, err
 	}
-	out, err := s.cfg.SSO.Finish(ctx, pendingLogins{s}, state, code, terminal, s.now())
+	out, err := s.cfg.SSO.Finish(ctx, pendingLogins{s}, state, code, binding, terminal, s.now())
 	if err == nil && !ValidUsername(out.Identity.Username) {
 		err = backend.ErrInvalidCredentials
 	}
