@@ -3,7 +3,10 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
@@ -42,6 +45,35 @@ type SSOResult struct {
 // leaving for the provider and coming back (the oidc method keeps its
 // pending logins that long; the browser's binding cookie lives as long).
 const SSOLoginLifetime = 10 * time.Minute
+
+// SSOPrivilegedNames is a single sign-on method that may be configured to
+// let its users take names in admin_users or service_users (the oidc
+// kwarg allow_privileged_names). A method that does not implement it
+// never may.
+type SSOPrivilegedNames interface {
+	AllowPrivilegedNames() bool
+}
+
+// ssoNameAllowed refuses (EFORBIDDEN) a single sign-on identity whose name
+// is an admin's or a service account's, unless the method allows it: a
+// provider's user name (preferred_username above all, OIDC Core 5.7) is
+// neither unique nor stable, and whoever can register or rename an account
+// there must not become Gatehouse's admin by taking that name. Names are
+// compared without case, to refuse more rather than less.
+func (s *Service) ssoNameAllowed(name string) error {
+	privileged := func(list []string) bool {
+		return slices.ContainsFunc(list, func(n string) bool { return strings.EqualFold(n, name) })
+	}
+	if !privileged(s.cfg.AdminUsers) && !privileged(s.cfg.ServiceUsers) {
+		return nil
+	}
+	if p, ok := s.cfg.SSO.(SSOPrivilegedNames); ok && p.AllowPrivilegedNames() {
+		return nil
+	}
+	return &Error{Code: EFORBIDDEN,
+		Message: "Your single sign-on name is an administrator's or a service account's here; single sign-on may not sign in as one. Use that account's own password login.",
+		Err:     fmt.Errorf("oidc: %q is in auth.admin_users or auth.service_users and allow_privileged_names is off", name)}
+}
 
 // ssoName labels single sign-on logins in metrics and audit lines.
 const ssoName = "oidc"
@@ -106,6 +138,9 @@ func (s *Service) LoginSSO(ctx context.Context, state, code, binding string, ter
 	out, err := s.cfg.SSO.Finish(ctx, pendingLogins{s}, state, code, binding, terminal, s.now())
 	if err == nil && !ValidUsername(out.Identity.Username) {
 		err = backend.ErrInvalidCredentials
+	}
+	if err == nil {
+		err = s.ssoNameAllowed(out.Identity.Username)
 	}
 	switch {
 	case errors.Is(err, backend.ErrInvalidCredentials):
@@ -228,6 +263,9 @@ func (s *Service) LoginDeviceSSO(ctx context.Context, handle string) (DevicePoll
 	out, err := d.PollDevice(ctx, pendingLogins{s}, handle, s.now())
 	if err == nil && !out.Pending && !ValidUsername(out.Identity.Username) {
 		err = backend.ErrInvalidCredentials
+	}
+	if err == nil && !out.Pending {
+		err = s.ssoNameAllowed(out.Identity.Username)
 	}
 	switch {
 	case errors.Is(err, backend.ErrInvalidCredentials):

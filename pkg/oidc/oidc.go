@@ -90,6 +90,11 @@ type Config struct {
 	// DisplayName labels the web page's "Sign in with …" button (default
 	// the issuer's host name).
 	DisplayName string `mapstructure:"display_name"`
+	// AllowPrivilegedNames lets a provider's user whose name is in
+	// auth.admin_users or auth.service_users sign in as that user. Off by
+	// default: such a login is refused (403), since whoever can take the
+	// name at the provider would get those rights here.
+	AllowPrivilegedNames bool `mapstructure:"allow_privileged_names"`
 }
 
 // Provider is the oidc login method. It is a backend.Backend so that it
@@ -227,6 +232,10 @@ func (p *Provider) Authenticate(context.Context, string, string) (backend.Identi
 
 // DisplayName labels the web page's button.
 func (p *Provider) DisplayName() string { return p.cfg.DisplayName }
+
+// AllowPrivilegedNames reports allow_privileged_names
+// (auth.SSOPrivilegedNames).
+func (p *Provider) AllowPrivilegedNames() bool { return p.cfg.AllowPrivilegedNames }
 
 // Config returns the configuration with defaults filled.
 func (p *Provider) Config() Config { return p.cfg }

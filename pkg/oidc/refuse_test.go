@@ -119,6 +119,38 @@ func TestAllowedGroups(t *testing.T) {
 	}
 }
 
+// TestPrivilegedNames: a provider's user named like an admin or a service
+// account (any case) is refused, 403 with no session and an audit line,
+// unless allow_privileged_names is set; other users sign in as before.
+func TestPrivilegedNames(t *testing.T) {
+	privileged := func(c *httpapi.Config) { c.AdminUsers, c.ServiceUsers = []string{"admin"}, []string{"st2svc"} }
+	e := newEnv(t, hydratest.Options{}, nil, privileged)
+	for _, name := range []string{"admin", "st2svc", "Admin"} {
+		e.hydra.SetUser(name, "ops")
+		resp := e.finishBrowser(e.atProvider(e.beginBrowser("/ui/")))
+		b := body(resp)
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(b, `"faultstring":`) || !strings.Contains(b, "administrator") {
+			t.Fatalf("%s: %d %s", name, resp.StatusCode, b)
+		}
+		if c := resp.Header.Values("Set-Cookie"); len(c) != 0 {
+			t.Fatalf("%s: a refused login set cookies: %q", name, c)
+		}
+	}
+	if n := strings.Count(e.logs.String(), `"event":"login","outcome":"forbidden"`); n != 3 {
+		t.Fatalf("%d audit lines of refused privileged names, want 3:\n%s", n, e.logs.String())
+	}
+	e.hydra.SetUser("carol", "ops")
+	if resp := e.finishBrowser(e.atProvider(e.beginBrowser("/ui/"))); resp.StatusCode != http.StatusFound {
+		t.Fatalf("an ordinary user: %d %s", resp.StatusCode, body(resp))
+	}
+
+	allowed := newEnv(t, hydratest.Options{}, func(c *oidc.Config) { c.AllowPrivilegedNames = true }, privileged)
+	allowed.hydra.SetUser("admin", "ops")
+	if resp := allowed.finishBrowser(allowed.atProvider(allowed.beginBrowser("/ui/"))); resp.StatusCode != http.StatusFound {
+		t.Fatalf("admin with allow_privileged_names: %d %s", resp.StatusCode, body(resp))
+	}
+}
+
 // TestLoginCSRF (RFC 6749 §10.12): an attacker begins a login, signs in
 // at the provider as themselves and stops before the callback; the
 // callback URL, sent to a victim, must not sign the victim's browser in as
