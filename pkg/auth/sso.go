@@ -102,6 +102,8 @@ func (s *Service) PasswordsConfigured() bool { return s.cfg.Backend != nil }
 // a browser passes "" and the page to end at, next (SafeNext), and the
 // secret of the cookie it sets in that browser, binding (the callback
 // will want it back). A provider that cannot be reached is EUNAVAILABLE.
+// Starts are limited per client address (SSOStartLimit in
+// SSOStartWindow): past it, ETHROTTLED.
 func (s *Service) BeginSSO(ctx context.Context, redirectURI, next, binding string) (string, error) {
 	if s.cfg.SSO == nil {
 		return "", ErrNoSSO
@@ -114,6 +116,9 @@ func (s *Service) BeginSSO(ctx context.Context, redirectURI, next, binding strin
 		next, err = SafeNext(next)
 	}
 	if err != nil {
+		return "", err
+	}
+	if err := s.ssoStart(ctx); err != nil {
 		return "", err
 	}
 	return s.cfg.SSO.Begin(ctx, pendingLogins{s}, redirectURI, next, binding, s.now())
@@ -238,6 +243,9 @@ func (s *Service) BeginDeviceSSO(ctx context.Context) (DeviceLogin, error) {
 	d, ok := s.cfg.SSO.(DeviceSSO)
 	if !ok {
 		return DeviceLogin{}, ErrNoDevice
+	}
+	if err := s.ssoStart(ctx); err != nil {
+		return DeviceLogin{}, err
 	}
 	return d.BeginDevice(ctx, pendingLogins{s}, s.now())
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
 	"github.com/gatehouse-auth/gatehouse/pkg/oidc"
 	"github.com/gatehouse-auth/gatehouse/pkg/oidc/hydratest"
@@ -148,6 +149,43 @@ func TestPrivilegedNames(t *testing.T) {
 	allowed.hydra.SetUser("admin", "ops")
 	if resp := allowed.finishBrowser(allowed.atProvider(allowed.beginBrowser("/ui/"))); resp.StatusCode != http.StatusFound {
 		t.Fatalf("admin with allow_privileged_names: %d %s", resp.StatusCode, body(resp))
+	}
+}
+
+// TestStartsLimited: single sign-on starts are unauthenticated and each
+// costs a pending-login row (and a discovery, or for a device login a
+// request to the provider): one client address may start SSOStartLimit
+// a minute, browser and terminal together; past it, 429 with Retry-After
+// and the usual body, and nothing is stored or asked.
+func TestStartsLimited(t *testing.T) {
+	e := newEnv(t, hydratest.Options{}, nil)
+	e.hydra.SetUser("erin", "ops")
+	var first string
+	for i := range auth.SSOStartLimit {
+		if i == 0 {
+			first = e.beginBrowser("/ui/")
+		} else if i%2 == 0 {
+			e.beginBrowser("/ui/")
+		} else {
+			e.beginTerminal("http://127.0.0.1:45679/callback")
+		}
+	}
+	for _, path := range []string{"/auth/v1/oidc/login?next=/ui/", "/auth/v1/oidc/login?redirect_uri=" + url.QueryEscape("http://127.0.0.1:45679/callback")} {
+		resp := e.get(path)
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("start %d: %d %s", auth.SSOStartLimit+1, resp.StatusCode, body(resp))
+		}
+		if secs, _ := strconv.Atoi(resp.Header.Get("Retry-After")); secs < 1 || secs > 60 {
+			t.Fatalf("Retry-After %q", resp.Header.Get("Retry-After"))
+		}
+		wantFault(t, resp, http.StatusTooManyRequests)
+	}
+	if resp := e.post("/auth/v1/oidc/device", nil); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a device start past the limit: %d %s", resp.StatusCode, body(resp))
+	}
+	// A login under way still finishes: the limit is on starts.
+	if resp := e.finishBrowser(e.atProvider(first)); resp.StatusCode != http.StatusFound {
+		t.Fatalf("a login begun before the limit: %d %s", resp.StatusCode, body(resp))
 	}
 }
 
