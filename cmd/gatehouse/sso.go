@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"html"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"runtime"
@@ -66,8 +68,12 @@ func runSSOLogin(cmd *cobra.Command, st settings) error {
 	if err != nil {
 		return explainTransport(err)
 	}
+	u, err := url.Parse(authURL)
+	if err != nil || u.Query().Get("state") == "" {
+		return fmt.Errorf("the server's authorization URL carries no state: %s", authURL)
+	}
 	got := make(chan callbackResult, 1)
-	srv := &http.Server{Handler: callbackHandler(got), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: callbackHandler(got, u.Query().Get("state")), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	noBrowser, _ := cmd.Flags().GetBool("no-browser")
@@ -107,27 +113,39 @@ func waitCallback(ctx context.Context, got <-chan callbackResult) (callbackResul
 	}
 }
 
-// callbackHandler answers the provider's redirect to /callback once and
-// hands its code and state (or its error) over.
-func callbackHandler(got chan<- callbackResult) http.Handler {
+// callbackHandler answers the provider's redirect to /callback and hands
+// its code and state (or its error) over. Only a request with this
+// login's state counts (compared in constant time): anything on this
+// machine can reach the loopback port, and must neither slip in a code
+// of its own login nor end this one with a bare /callback. Such a
+// request is answered 400 and the login keeps waiting. A request with the
+// right state and an error is the provider's answer (RFC 6749 4.1.2.1
+// repeats the state): it ends the login.
+func callbackHandler(got chan<- callbackResult, state string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/callback" {
 			http.NotFound(w, r)
 			return
 		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
 		q := r.URL.Query()
 		res := callbackResult{code: q.Get("code"), state: q.Get("state")}
+		e := q.Get("error")
+		if subtle.ConstantTimeCompare([]byte(res.state), []byte(state)) != 1 || (res.code == "" && e == "") {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, "<!doctype html><title>Gatehouse</title><p>This is not the answer to the sign-in the terminal is waiting for.</p>\n")
+			return
+		}
 		msg := "You are signed in. You can close this window and go back to the terminal."
-		if e := q.Get("error"); e != "" || res.code == "" {
+		if e != "" || res.code == "" {
 			res.err = fmt.Errorf("the identity provider did not sign you in: %s %s", e, q.Get("error_description"))
 			msg = "Sign-in failed: " + e + ". Go back to the terminal."
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
 		fmt.Fprintf(w, "<!doctype html><title>Gatehouse</title><p>%s</p>\n", html.EscapeString(msg))
 		select {
 		case got <- res:
-		default: // a second request: the first one counts
+		default: // answered already (the provider's redirect, reloaded)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,6 +76,26 @@ func TestCLILoginSSO(t *testing.T) {
 	case signIn = <-authURL:
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no sign-in URL from gatehouse login --sso")
+	}
+	// Another process on this machine reaches the loopback listener
+	// first: a bare /callback (to abort the login) and a code of its own
+	// login (to slip its identity in) are answered 400 and the command
+	// keeps waiting for the provider's answer with its own state.
+	sign, err := url.Parse(signIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listener := sign.Query().Get("redirect_uri")
+	for _, q := range []string{"", "?code=injected&state=another-login", "?error=access_denied&state=another-login",
+		"?state=" + url.QueryEscape(sign.Query().Get("state"))} {
+		resp, err := http.Get(listener + q)
+		if err != nil {
+			t.Fatalf("the listener after a foreign request: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("the listener answered %q with %d, want 400", q, resp.StatusCode)
+		}
 	}
 	// The user's browser: through the provider's login and consent, and
 	// back to the command's loopback listener.

@@ -123,6 +123,7 @@ type Service struct {
 	basic   *basicCache
 	scans   *scanGuard
 	logins  *loginGuard
+	starts  *startGuard
 	metrics *metrics
 	// keyUses holds, per API key id, when this process last wrote its
 	// last_used_at (*atomic.Int64 of Unix nanoseconds); see keyUsed.
@@ -139,6 +140,7 @@ func New(cfg Config) *Service {
 	s.basic = newBasicCache(cfg.BasicCacheTTL)
 	s.scans = newScanGuard(cfg.Throttle.ScanWindow)
 	s.logins = newLoginGuard()
+	s.starts = newStartGuard()
 	s.metrics = newMetrics(s)
 	return s
 }

@@ -3,7 +3,10 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
@@ -17,12 +20,16 @@ import (
 type SSO interface {
 	// Begin starts a login and returns the provider's URL to send the
 	// user to. redirectURI is "" for a browser login that ends at next,
-	// else a terminal's loopback URI.
-	Begin(ctx context.Context, pending store.PendingLoginStore, redirectURI, next string, now time.Time) (string, error)
-	// Finish ends a login with the state and code the provider sent back.
+	// else a terminal's loopback URI. binding is, for a browser login, the
+	// secret of the cookie that ties the login to the browser that began
+	// it (RFC 6749 §10.12); "" for a terminal's.
+	Begin(ctx context.Context, pending store.PendingLoginStore, redirectURI, next, binding string, now time.Time) (string, error)
+	// Finish ends a login with the state and code the provider sent back,
+	// and, at the browser callback, the binding cookie the browser
+	// brought: it must be the one its Begin was given.
 	// A refusal wraps backend.ErrInvalidCredentials, an unreachable
 	// provider backend.ErrUnavailable.
-	Finish(ctx context.Context, pending store.PendingLoginStore, state, code string, terminal bool, now time.Time) (SSOResult, error)
+	Finish(ctx context.Context, pending store.PendingLoginStore, state, code, binding string, terminal bool, now time.Time) (SSOResult, error)
 	// DisplayName labels the web page's "Sign in with …" button.
 	DisplayName() string
 }
@@ -32,6 +39,40 @@ type SSOResult struct {
 	Identity backend.Identity
 	// Next is where a browser login goes now ("" for a terminal's).
 	Next string
+}
+
+// SSOLoginLifetime is how long a single sign-on login may take between
+// leaving for the provider and coming back (the oidc method keeps its
+// pending logins that long; the browser's binding cookie lives as long).
+const SSOLoginLifetime = 10 * time.Minute
+
+// SSOPrivilegedNames is a single sign-on method that may be configured to
+// let its users take names in admin_users or service_users (the oidc
+// kwarg allow_privileged_names). A method that does not implement it
+// never may.
+type SSOPrivilegedNames interface {
+	AllowPrivilegedNames() bool
+}
+
+// ssoNameAllowed refuses (EFORBIDDEN) a single sign-on identity whose name
+// is an admin's or a service account's, unless the method allows it: a
+// provider's user name (preferred_username above all, OIDC Core 5.7) is
+// neither unique nor stable, and whoever can register or rename an account
+// there must not become Gatehouse's admin by taking that name. Names are
+// compared without case, to refuse more rather than less.
+func (s *Service) ssoNameAllowed(name string) error {
+	privileged := func(list []string) bool {
+		return slices.ContainsFunc(list, func(n string) bool { return strings.EqualFold(n, name) })
+	}
+	if !privileged(s.cfg.AdminUsers) && !privileged(s.cfg.ServiceUsers) {
+		return nil
+	}
+	if p, ok := s.cfg.SSO.(SSOPrivilegedNames); ok && p.AllowPrivilegedNames() {
+		return nil
+	}
+	return &Error{Code: EFORBIDDEN,
+		Message: "Your single sign-on name is an administrator's or a service account's here; single sign-on may not sign in as one. Use that account's own password login.",
+		Err:     fmt.Errorf("oidc: %q is in auth.admin_users or auth.service_users and allow_privileged_names is off", name)}
 }
 
 // ssoName labels single sign-on logins in metrics and audit lines.
@@ -58,23 +99,29 @@ func (s *Service) PasswordsConfigured() bool { return s.cfg.Backend != nil }
 
 // BeginSSO starts a single sign-on login and returns the URL to send the
 // user to. A terminal passes its loopback redirectURI (LoopbackRedirect);
-// a browser passes "" and the page to end at, next (SafeNext). A provider
-// that cannot be reached is EUNAVAILABLE.
-func (s *Service) BeginSSO(ctx context.Context, redirectURI, next string) (string, error) {
+// a browser passes "" and the page to end at, next (SafeNext), and the
+// secret of the cookie it sets in that browser, binding (the callback
+// will want it back). A provider that cannot be reached is EUNAVAILABLE.
+// Starts are limited per client address (SSOStartLimit in
+// SSOStartWindow): past it, ETHROTTLED.
+func (s *Service) BeginSSO(ctx context.Context, redirectURI, next, binding string) (string, error) {
 	if s.cfg.SSO == nil {
 		return "", ErrNoSSO
 	}
 	var err error
 	if redirectURI != "" {
 		redirectURI, err = LoopbackRedirect(redirectURI)
-		next = ""
+		next, binding = "", ""
 	} else {
 		next, err = SafeNext(next)
 	}
 	if err != nil {
 		return "", err
 	}
-	return s.cfg.SSO.Begin(ctx, pendingLogins{s}, redirectURI, next, s.now())
+	if err := s.ssoStart(ctx); err != nil {
+		return "", err
+	}
+	return s.cfg.SSO.Begin(ctx, pendingLogins{s}, redirectURI, next, binding, s.now())
 }
 
 // LoginSSO finishes a single sign-on login: like a password login it is
@@ -82,7 +129,8 @@ func (s *Service) BeginSSO(ctx context.Context, redirectURI, next string) (strin
 // not known before the provider says so), a refusal is counted, and every
 // answer is audited and counted under the method's name. The identity
 // it returns is then Issue'd as a token or a session like any other.
-func (s *Service) LoginSSO(ctx context.Context, state, code string, terminal bool) (SSOResult, error) {
+// binding is the browser's login-binding cookie ("" from a terminal).
+func (s *Service) LoginSSO(ctx context.Context, state, code, binding string, terminal bool) (SSOResult, error) {
 	if s.cfg.SSO == nil {
 		return SSOResult{}, ErrNoSSO
 	}
@@ -92,9 +140,12 @@ func (s *Service) LoginSSO(ctx context.Context, state, code string, terminal boo
 		_, err = s.loginFailed(ctx, ssoName, "", err)
 		return SSOResult{}, err
 	}
-	out, err := s.cfg.SSO.Finish(ctx, pendingLogins{s}, state, code, terminal, s.now())
+	out, err := s.cfg.SSO.Finish(ctx, pendingLogins{s}, state, code, binding, terminal, s.now())
 	if err == nil && !ValidUsername(out.Identity.Username) {
 		err = backend.ErrInvalidCredentials
+	}
+	if err == nil {
+		err = s.ssoNameAllowed(out.Identity.Username)
 	}
 	switch {
 	case errors.Is(err, backend.ErrInvalidCredentials):
@@ -193,6 +244,9 @@ func (s *Service) BeginDeviceSSO(ctx context.Context) (DeviceLogin, error) {
 	if !ok {
 		return DeviceLogin{}, ErrNoDevice
 	}
+	if err := s.ssoStart(ctx); err != nil {
+		return DeviceLogin{}, err
+	}
 	return d.BeginDevice(ctx, pendingLogins{s}, s.now())
 }
 
@@ -217,6 +271,9 @@ func (s *Service) LoginDeviceSSO(ctx context.Context, handle string) (DevicePoll
 	out, err := d.PollDevice(ctx, pendingLogins{s}, handle, s.now())
 	if err == nil && !out.Pending && !ValidUsername(out.Identity.Username) {
 		err = backend.ErrInvalidCredentials
+	}
+	if err == nil && !out.Pending {
+		err = s.ssoNameAllowed(out.Identity.Username)
 	}
 	switch {
 	case errors.Is(err, backend.ErrInvalidCredentials):

@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"net/http"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
@@ -9,6 +12,28 @@ import (
 
 // SSO is a single sign-on login method; see auth.SSO.
 type SSO = auth.SSO
+
+// oidcBindingCookie ties a browser single sign-on login to the browser
+// that began it (RFC 6749 §10.12): GET /auth/v1/oidc/login sets it to a
+// fresh random secret whose hash the pending login keeps, and the callback
+// refuses a state brought without it. Without it, an attacker could begin
+// a login, sign in at the provider as themselves, and send a victim the
+// callback URL: the victim's browser would be signed in as the attacker
+// (login CSRF).
+const (
+	oidcBindingCookie = "gatehouse_oidc"
+	oidcCookiePath    = "/auth/v1/oidc/"
+)
+
+// setBindingCookie sets the login-binding cookie for one login: HttpOnly,
+// SameSite=Lax (the provider's redirect back is a top-level GET, which
+// carries it), Secure as the session cookie is, alive as long as a login.
+func (s *Server) setBindingCookie(w http.ResponseWriter, r *http.Request, value string, maxAge time.Duration) {
+	http.SetCookie(w, &http.Cookie{
+		Name: oidcBindingCookie, Value: value, Path: oidcCookiePath, MaxAge: int(maxAge / time.Second),
+		HttpOnly: true, Secure: s.overHTTPS(r), SameSite: http.SameSiteLaxMode,
+	})
+}
 
 // oidcLogin is GET /auth/v1/oidc/login: the start of a single sign-on
 // login. A browser (?next=/ui/) is redirected to the provider; a terminal
@@ -18,36 +43,48 @@ func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	setNoStore(w)
 	if ru := q.Get("redirect_uri"); ru != "" {
-		u, err := s.auth.BeginSSO(r.Context(), ru, "")
+		u, err := s.auth.BeginSSO(r.Context(), ru, "", "")
 		if err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"authorization_url": u})
 		return nil
 	}
-	u, err := s.auth.BeginSSO(r.Context(), "", q.Get("next"))
+	b := make([]byte, 16) // 128 bits
+	rand.Read(b)          // never fails (crypto/rand)
+	binding := base64.RawURLEncoding.EncodeToString(b)
+	u, err := s.auth.BeginSSO(r.Context(), "", q.Get("next"), binding)
 	if err != nil {
 		return err
 	}
+	s.setBindingCookie(w, r, binding, auth.SSOLoginLifetime)
 	http.Redirect(w, r, u, http.StatusFound)
 	return nil
 }
 
 // oidcCallback is GET /auth/v1/oidc/callback, where the provider sends the
-// browser back: the login is finished and checked (auth.LoginSSO), a
-// session starts, and the browser goes on to the page it came for.
+// browser back: the login is finished and checked (auth.LoginSSO; the
+// browser must bring the binding cookie its login began with), a session
+// starts, and the browser goes on to the page it came for.
 func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	setNoStore(w)
+	var binding string
+	if c, err := r.Cookie(oidcBindingCookie); err == nil {
+		binding = c.Value
+	}
 	// A provider that refused the user (?error=access_denied) sends no
-	// code: Finish refuses it like any other bad callback.
-	res, err := s.auth.LoginSSO(r.Context(), q.Get("state"), q.Get("code"), false)
+	// code: Finish refuses it like any other bad callback. A refusal
+	// leaves the binding cookie: a wrong state sent to this browser must
+	// not spoil the login it has under way.
+	res, err := s.auth.LoginSSO(r.Context(), q.Get("state"), q.Get("code"), binding, false)
 	if err != nil {
 		return err
 	}
 	if err := s.startSession(w, r, res.Identity); err != nil {
 		return err
 	}
+	s.setBindingCookie(w, r, "", -time.Second) // used: forget it
 	http.Redirect(w, r, res.Next, http.StatusFound)
 	return nil
 }
@@ -66,7 +103,7 @@ func (s *Server) oidcToken(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("Send the state and code the provider gave your loopback redirect.")
 	}
 	setNoStore(w)
-	res, err := s.auth.LoginSSO(r.Context(), state, code, true)
+	res, err := s.auth.LoginSSO(r.Context(), state, code, "", true)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ type deviceState struct {
 // that refuses this client the device grant, is auth.ErrNoDevice: the
 // terminal falls back to the loopback redirect.
 func (p *Provider) BeginDevice(ctx context.Context, pending store.PendingLoginStore, now time.Time) (auth.DeviceLogin, error) {
-	d, err := p.discover(ctx)
+	d, err := p.discoverCached(ctx)
 	if err != nil {
 		return auth.DeviceLogin{}, err
 	}
@@ -231,6 +231,7 @@ func (p *Provider) postForm(ctx context.Context, endpoint string, form url.Value
 	req.SetBasicAuth(url.QueryEscape(p.cfg.ClientID), url.QueryEscape(p.cfg.ClientSecret))
 	resp, err := p.client.Do(req)
 	if err != nil {
+		p.unreachable()
 		return 0, oauthError{}, err
 	}
 	defer resp.Body.Close()
@@ -249,5 +250,6 @@ func (p *Provider) postForm(ctx context.Context, endpoint string, form url.Value
 		_ = json.Unmarshal(body, &oe) // a 4xx without an OAuth error is a refusal all the same
 		return resp.StatusCode, oe, nil
 	}
+	p.unreachable()
 	return 0, oauthError{}, fmt.Errorf("%s answered %d", endpoint, resp.StatusCode)
 }

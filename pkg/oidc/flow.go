@@ -35,21 +35,26 @@ func (p *Provider) oauthConfig(d *discovered, redirectURI string) *oauth2.Config
 // Begin starts a login (auth.SSO): it discovers the provider, keeps the
 // state, nonce and PKCE verifier in pending and returns the provider's
 // authorization URL. redirectURI is "" for a browser login (the
-// configured redirect_url; next is where it ends) or a terminal's
-// loopback URI (already checked by LoopbackRedirect; next is unused).
-func (p *Provider) Begin(ctx context.Context, pending store.PendingLoginStore, redirectURI, next string, now time.Time) (string, error) {
+// configured redirect_url; next is where it ends; binding is the secret
+// of the cookie that ties the login to this browser, whose hash is sealed
+// with the verifier) or a terminal's loopback URI (already checked by
+// LoopbackRedirect; next and binding are unused).
+func (p *Provider) Begin(ctx context.Context, pending store.PendingLoginStore, redirectURI, next, binding string, now time.Time) (string, error) {
 	if redirectURI == "" {
 		redirectURI = p.cfg.RedirectURL
+		if binding == "" {
+			return "", errors.New("oidc: a browser login needs a binding cookie")
+		}
 	} else {
-		next = ""
+		next, binding = "", ""
 	}
-	d, err := p.discover(ctx)
+	d, err := p.discoverCached(ctx)
 	if err != nil {
 		return "", err
 	}
 	state, nonce, verifier := newSecret(), newSecret(), oauth2.GenerateVerifier()
 	err = pending.CreatePendingLogin(ctx, store.PendingLogin{
-		StateHash: stateHash(state), NonceHash: nonceHash(nonce), Verifier: seal(state, verifier),
+		StateHash: stateHash(state), NonceHash: nonceHash(nonce), Verifier: seal(state, sealedSecrets(verifier, binding)),
 		Next: next, RedirectURI: redirectURI, CreatedAt: now, ExpiresAt: now.Add(LoginLifetime),
 	})
 	if err != nil {
@@ -64,13 +69,21 @@ func (p *Provider) Begin(ctx context.Context, pending store.PendingLoginStore, r
 // the ID token is verified (signature, issuer, audience = client_id,
 // expiry, nonce). terminal says which route carried it: a login begun for
 // a terminal cannot be finished by the browser callback, nor the reverse.
+// At the browser callback, binding (the cookie the browser brought) must
+// be the one Begin was given: a callback URL another browser began (login
+// CSRF, RFC 6749 §10.12) is refused.
 //
 // Refusals wrap backend.ErrInvalidCredentials; a provider that cannot be
 // reached, backend.ErrUnavailable; a user outside allowed_groups, an
 // EFORBIDDEN *auth.Error.
-func (p *Provider) Finish(ctx context.Context, pending store.PendingLoginStore, state, code string, terminal bool, now time.Time) (auth.SSOResult, error) {
+func (p *Provider) Finish(ctx context.Context, pending store.PendingLoginStore, state, code, binding string, terminal bool, now time.Time) (auth.SSOResult, error) {
 	if state == "" || code == "" {
 		return auth.SSOResult{}, refused("no state or no code")
+	}
+	if !terminal && binding == "" {
+		// Nothing is consumed: the browser that began this login can
+		// still finish it.
+		return auth.SSOResult{}, refused("no login-binding cookie: the login was not begun in this browser")
 	}
 	l, err := pending.ConsumePendingLogin(ctx, stateHash(state), now)
 	if errors.Is(err, store.ErrNotFound) {
@@ -82,9 +95,13 @@ func (p *Provider) Finish(ctx context.Context, pending store.PendingLoginStore, 
 	if l.RedirectURI == deviceMarker || terminal != (l.RedirectURI != p.cfg.RedirectURL) {
 		return auth.SSOResult{}, refused("login begun for another route")
 	}
-	verifier, err := open(state, l.Verifier)
+	secrets, err := open(state, l.Verifier)
 	if err != nil {
 		return auth.SSOResult{}, refused("verifier: %v", err)
+	}
+	verifier, wantBinding := openSecrets(secrets)
+	if !terminal && (wantBinding == "" || !sameHash(bindingHash(binding), wantBinding)) {
+		return auth.SSOResult{}, refused("login-binding cookie is not the one this login was begun with")
 	}
 	id, err := p.exchange(ctx, l, code, verifier)
 	if err != nil {
@@ -114,7 +131,11 @@ func (p *Provider) exchangeCode(ctx context.Context, d *discovered, redirectURI,
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, p.client)
 	tok, err := p.oauthConfig(d, redirectURI).Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return nil, exchangeError(err)
+		err = exchangeError(err)
+		if errors.Is(err, backend.ErrUnavailable) {
+			p.unreachable()
+		}
+		return nil, err
 	}
 	return tok, nil
 }
@@ -150,6 +171,7 @@ func (p *Provider) checkIDToken(ctx context.Context, d *discovered, raw string) 
 	v := gooidc.NewVerifier(p.cfg.Issuer, d.keys, &gooidc.Config{ClientID: p.cfg.ClientID, SupportedSigningAlgs: d.algs})
 	idt, err := v.Verify(ctx, raw)
 	if err != nil && fetch.err != nil {
+		p.unreachable()
 		return nil, fmt.Errorf("oidc: signing keys: %w: %w", backend.ErrUnavailable, fetch.err)
 	}
 	if err != nil {

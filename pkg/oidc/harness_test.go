@@ -26,13 +26,16 @@ type env struct {
 	client hydratest.Client
 	gw     *httptest.Server
 	logs   *testlog.Buffer
+	// bindings are the login-binding cookies browser logins were begun
+	// with, by state: the browser that began a login brings its own.
+	bindings map[string]string
 }
 
 // newEnv starts Hydra and Gatehouse; tune may change the method's config,
 // api the API's.
 func newEnv(t *testing.T, opts hydratest.Options, tune func(*oidc.Config), api ...func(*httpapi.Config)) *env {
 	t.Helper()
-	e := &env{t: t, hydra: hydratest.Start(t, opts), logs: &testlog.Buffer{}}
+	e := &env{t: t, hydra: hydratest.Start(t, opts), logs: &testlog.Buffer{}, bindings: map[string]string{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("gatehouse log:\n%s", e.logs)
@@ -82,14 +85,34 @@ func (e *env) get(path string) *http.Response {
 	return resp
 }
 
-// beginBrowser starts a browser login and returns the provider's URL.
+// beginBrowser starts a browser login and returns the provider's URL;
+// the login-binding cookie it set is kept for finishBrowser.
 func (e *env) beginBrowser(next string) string {
 	e.t.Helper()
 	resp := e.get("/auth/v1/oidc/login?next=" + url.QueryEscape(next))
 	if resp.StatusCode != http.StatusFound {
 		e.t.Fatalf("login: %d %s", resp.StatusCode, body(resp))
 	}
-	return resp.Header.Get("Location")
+	loc, err := resp.Location()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c := bindingCookie(resp)
+	if c == nil || c.Value == "" {
+		e.t.Fatalf("a browser login set no binding cookie: %q", resp.Header.Values("Set-Cookie"))
+	}
+	e.bindings[loc.Query().Get("state")] = c.Value
+	return loc.String()
+}
+
+// bindingCookie is the gatehouse_oidc cookie resp sets, or nil.
+func bindingCookie(resp *http.Response) *http.Cookie {
+	for _, c := range resp.Cookies() {
+		if c.Name == "gatehouse_oidc" {
+			return c
+		}
+	}
+	return nil
 }
 
 // beginTerminal starts a terminal login for a loopback redirect URI.
@@ -133,10 +156,27 @@ func (e *env) atProvider(authURL string) *url.URL {
 	return loc
 }
 
-// finishBrowser brings the provider's answer to Gatehouse's callback.
+// finishBrowser brings the provider's answer to Gatehouse's callback, as
+// the browser that began the login (with its binding cookie).
 func (e *env) finishBrowser(cb *url.URL) *http.Response {
 	e.t.Helper()
-	return e.get("/auth/v1/oidc/callback?" + cb.RawQuery)
+	return e.callback(cb.RawQuery, e.bindings[cb.Query().Get("state")])
+}
+
+// callback calls Gatehouse's callback with query and, unless it is "",
+// the binding cookie binding.
+func (e *env) callback(query, binding string) *http.Response {
+	e.t.Helper()
+	req, _ := http.NewRequest("GET", e.gw.URL+"/auth/v1/oidc/callback?"+query, nil)
+	if binding != "" {
+		req.AddCookie(&http.Cookie{Name: "gatehouse_oidc", Value: binding})
+	}
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { resp.Body.Close() })
+	return resp
 }
 
 // finishTerminal posts a loopback redirect's code and state.

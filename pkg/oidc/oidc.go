@@ -8,9 +8,11 @@
 // (store.PendingLoginStore) so that any replica can finish a login another
 // began. A terminal signs in by device authorization (RFC 8628, device.go)
 // when the provider offers it: Gatehouse brokers that flow too, keeping
-// the provider's device code in the same store. The provider is discovered when a login starts, not only at
-// start-up, so a provider that is down is a 503 for the logins of that
-// moment and never stops Gatehouse from starting or recovering.
+// the provider's device code in the same store. The provider is discovered
+// when a login starts, not at start-up (a successful discovery serves for
+// DiscoveryTTL, until a provider call fails), so a provider that is down is
+// a 503 for the logins of that moment and never stops Gatehouse from
+// starting or recovering.
 package oidc
 
 import (
@@ -26,6 +28,7 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/auth"
 	"github.com/gatehouse-auth/gatehouse/pkg/backend"
 )
 
@@ -40,7 +43,13 @@ const (
 	DefaultTimeout       = 10 // seconds
 	// LoginLifetime is how long a login may take between leaving for the
 	// provider and coming back.
-	LoginLifetime = 10 * time.Minute
+	LoginLifetime = auth.SSOLoginLifetime
+	// DiscoveryTTL is how long a successful discovery serves the starts
+	// of logins before the document is read again: an unauthenticated
+	// burst of starts costs the provider at most one discovery a minute.
+	// A provider call that fails ends it at once, so a provider that
+	// moved or recovered is read again by the next login.
+	DiscoveryTTL = time.Minute
 )
 
 // Config is the method's kwargs in auth.backends:
@@ -81,6 +90,11 @@ type Config struct {
 	// DisplayName labels the web page's "Sign in with …" button (default
 	// the issuer's host name).
 	DisplayName string `mapstructure:"display_name"`
+	// AllowPrivilegedNames lets a provider's user whose name is in
+	// auth.admin_users or auth.service_users sign in as that user. Off by
+	// default: such a login is refused (403), since whoever can take the
+	// name at the provider would get those rights here.
+	AllowPrivilegedNames bool `mapstructure:"allow_privileged_names"`
 }
 
 // Provider is the oidc login method. It is a backend.Backend so that it
@@ -92,8 +106,9 @@ type Provider struct {
 	client *http.Client
 	log    *slog.Logger
 
-	mu   sync.Mutex
-	disc *discovered // the last discovery, nil until one succeeded
+	mu     sync.Mutex
+	disc   *discovered // the last discovery, nil until one succeeded
+	discAt time.Time   // when disc was read; zero once a provider call failed
 }
 
 // discovered is what a discovery document says, and the signing keys it
@@ -218,6 +233,10 @@ func (p *Provider) Authenticate(context.Context, string, string) (backend.Identi
 // DisplayName labels the web page's button.
 func (p *Provider) DisplayName() string { return p.cfg.DisplayName }
 
+// AllowPrivilegedNames reports allow_privileged_names
+// (auth.SSOPrivilegedNames).
+func (p *Provider) AllowPrivilegedNames() bool { return p.cfg.AllowPrivilegedNames }
+
 // Config returns the configuration with defaults filled.
 func (p *Provider) Config() Config { return p.cfg }
 
@@ -248,12 +267,34 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.discAt = time.Now()
 	if p.disc != nil && p.disc.jwks == doc.JWKS {
 		return p.disc, nil
 	}
 	keys := gooidc.NewRemoteKeySet(gooidc.ClientContext(context.Background(), p.client), doc.JWKS)
 	p.disc = &discovered{prov: fresh, jwks: doc.JWKS, algs: doc.Algs, keys: keyFetchRecorder{keys}}
 	return p.disc, nil
+}
+
+// discoverCached is the last discovery while it is younger than
+// DiscoveryTTL and no provider call has failed since, else a new one. A
+// failed discovery is never kept: the next start tries again.
+func (p *Provider) discoverCached(ctx context.Context) (*discovered, error) {
+	p.mu.Lock()
+	d, at := p.disc, p.discAt
+	p.mu.Unlock()
+	if d != nil && !at.IsZero() && time.Since(at) < DiscoveryTTL {
+		return d, nil
+	}
+	return p.discover(ctx)
+}
+
+// unreachable notes that a call to the provider failed: the next login
+// discovers it again instead of trusting the cached document.
+func (p *Provider) unreachable() {
+	p.mu.Lock()
+	p.discAt = time.Time{}
+	p.mu.Unlock()
 }
 
 // provider is the last discovery, or a new one when there is none yet.

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"strings"
 )
 
 // newSecret is 32 random bytes, base64url: a state or a nonce.
@@ -24,6 +25,8 @@ const (
 	stateHashLabel = "gatehouse oidc state\x00"
 	nonceHashLabel = "gatehouse oidc nonce\x00"
 	sealKeyLabel   = "gatehouse oidc verifier key\x00"
+	// The cookie that binds a browser login to its browser.
+	bindingHashLabel = "gatehouse oidc browser binding\x00"
 	// A device login's handle: the hash that finds its row, and the key
 	// that opens the provider's device code in it.
 	handleHashLabel = "gatehouse oidc device handle\x00"
@@ -40,6 +43,26 @@ func stateHash(state string) string { return hashOf(stateHashLabel, state) }
 
 // nonceHash is what the store keeps of the nonce.
 func nonceHash(nonce string) string { return hashOf(nonceHashLabel, nonce) }
+
+// bindingHash is what a pending browser login keeps of its binding cookie.
+func bindingHash(binding string) string { return hashOf(bindingHashLabel, binding) }
+
+// sealedSecrets is what a pending login seals under its state: the PKCE
+// verifier and, for a browser login, a space and the hash of its binding
+// cookie (a verifier is base64url: it holds no space).
+func sealedSecrets(verifier, binding string) string {
+	if binding == "" {
+		return verifier
+	}
+	return verifier + " " + bindingHash(binding)
+}
+
+// openSecrets is sealedSecrets' inverse: the verifier and the binding
+// hash ("" for a terminal login).
+func openSecrets(s string) (verifier, binding string) {
+	verifier, binding, _ = strings.Cut(s, " ")
+	return verifier, binding
+}
 
 // sameHash compares two hashes in constant time.
 func sameHash(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

@@ -19,7 +19,8 @@ type PendingLogin struct {
 	StateHash string
 	// NonceHash is the SHA-256 of the nonce sent to the provider, hex.
 	NonceHash string
-	// Verifier is the PKCE code verifier, sealed (opaque to the store).
+	// Verifier is the PKCE code verifier and, for a browser login, the
+	// hash of its login-binding cookie, sealed (opaque to the store).
 	Verifier []byte
 	// Next is where the browser goes after the login (a path on this
 	// server); empty for a terminal login.

@@ -21,11 +21,11 @@ import (
 // in pkg/oidc).
 type namedSSO struct{}
 
-func (namedSSO) Begin(context.Context, store.PendingLoginStore, string, string, time.Time) (string, error) {
+func (namedSSO) Begin(context.Context, store.PendingLoginStore, string, string, string, time.Time) (string, error) {
 	return "", auth.ErrNoSSO
 }
 
-func (namedSSO) Finish(context.Context, store.PendingLoginStore, string, string, bool, time.Time) (auth.SSOResult, error) {
+func (namedSSO) Finish(context.Context, store.PendingLoginStore, string, string, string, bool, time.Time) (auth.SSOResult, error) {
 	return auth.SSOResult{}, backend.ErrInvalidCredentials
 }
 
