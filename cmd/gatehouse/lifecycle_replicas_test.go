@@ -5,13 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gatehouse-auth/gatehouse/pkg/store/postgres/pgtest"
 )
 
 // TestLifecycleOnEveryReplica runs two gatehouse processes on one
@@ -19,19 +15,7 @@ import (
 // a second, and a rotated key's old secret works on both during its grace
 // period and on neither after it, although both had it cached.
 func TestLifecycleOnEveryReplica(t *testing.T) {
-	dir := t.TempDir()
-	users := filepath.Join(dir, "users")
-	set := exec.Command(binary, "htpasswd", "set", "joe", "--file", users, "--cost", "4")
-	set.Stdin = strings.NewReader("joe-password\n")
-	if out, err := set.CombinedOutput(); err != nil {
-		t.Fatalf("%v %s", err, out)
-	}
-	cfg := filepath.Join(dir, "gatehouse.yaml")
-	writeFile(t, cfg, fmt.Sprintf("auth:\n  port: 0\n  admin_users: [joe]\n  backend_kwargs: {file_path: %s}\n", users))
-	env := []string{"GATEHOUSE_DATABASE_URL=" + pgtest.URL(t)}
-	a := startGatehouse(t, dir, env, "serve", "--config", cfg)
-	b := startGatehouse(t, dir, env, "serve", "--config", cfg)
-	waitFor(t, b, "listening for revocations")
+	a, b := twoReplicas(t, "  admin_users: [joe]\n")
 
 	_, body := postToken(t, a.URL, "joe", "joe-password")
 	caller := body["token"].(string)

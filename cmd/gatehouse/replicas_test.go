@@ -11,10 +11,12 @@ import (
 	"github.com/gatehouse-auth/gatehouse/pkg/store/postgres/pgtest"
 )
 
-// TestRevocationReachesEveryReplica runs two gatehouse processes on one
-// PostgreSQL. A token or key revoked on one must be refused by the other
-// within one second, even though the other had it in its cache.
-func TestRevocationReachesEveryReplica(t *testing.T) {
+// twoReplicas starts two gatehouse processes on one new PostgreSQL
+// database, with a flat file holding joe (joe-password); authExtra is added
+// to the auth section (indented). It returns once the second listens for
+// revocations.
+func twoReplicas(t *testing.T, authExtra string) (a, b *process) {
+	t.Helper()
 	dir := t.TempDir()
 	users := filepath.Join(dir, "users")
 	set := exec.Command(binary, "htpasswd", "set", "joe", "--file", users, "--cost", "4")
@@ -23,11 +25,19 @@ func TestRevocationReachesEveryReplica(t *testing.T) {
 		t.Fatalf("%v %s", err, out)
 	}
 	cfg := filepath.Join(dir, "gatehouse.yaml")
-	writeFile(t, cfg, fmt.Sprintf("auth:\n  port: 0\n  backend_kwargs: {file_path: %s}\n", users))
+	writeFile(t, cfg, fmt.Sprintf("auth:\n  port: 0\n  backend_kwargs: {file_path: %s}\n%s", users, authExtra))
 	env := []string{"GATEHOUSE_DATABASE_URL=" + pgtest.URL(t)}
-	a := startGatehouse(t, dir, env, "serve", "--config", cfg)
-	b := startGatehouse(t, dir, env, "serve", "--config", cfg)
+	a = startGatehouse(t, dir, env, "serve", "--config", cfg)
+	b = startGatehouse(t, dir, env, "serve", "--config", cfg)
 	waitFor(t, b, "listening for revocations")
+	return a, b
+}
+
+// TestRevocationReachesEveryReplica runs two gatehouse processes on one
+// PostgreSQL. A token or key revoked on one must be refused by the other
+// within one second, even though the other had it in its cache.
+func TestRevocationReachesEveryReplica(t *testing.T) {
+	a, b := twoReplicas(t, "")
 
 	me := func(p *process, header map[string]string) int {
 		return call(t, "GET", p.URL+"/auth/v1/me", header).code

@@ -64,6 +64,11 @@ func TestLogDurationsInMilliseconds(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, p, `"drain_ms":0}`) // the shutdown line
+	// Reap it here: a SIGTERM from the cleanup while it is still shutting
+	// down would be a second signal, which exits at once with status 1.
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("after SIGINT: %v; stderr:\n%s", err, p.Stderr())
+	}
 }
 
 // TestMakeRun (issue 17, items 8 and 9): make run says what it builds and
