@@ -1,6 +1,6 @@
 // Package hydratest runs Ory Hydra v2.3.0, a real OpenID Connect provider
-// no one here wrote, for tests: one private process per test (in-memory
-// database, loopback ports), with the smallest login and consent app in
+// no one here wrote, for tests: one private process per test (a database
+// file of its own, loopback ports), with the smallest login and consent app in
 // front of it, which signs in whichever user the test chose.
 //
 // scripts/hydra-up.sh builds the binary once and prints
@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -88,9 +89,19 @@ func Start(tb testing.TB, opts Options) *Server {
 	pub, adm := freePort(tb), freePort(tb)
 	s.Issuer = fmt.Sprintf("http://127.0.0.1:%d/", pub)
 	s.Admin = fmt.Sprintf("http://127.0.0.1:%d", adm)
+	// A database file of the test's own, migrated first: with DSN=memory
+	// every new connection of Hydra's pool opens a new, empty database, so
+	// once the pool replaced an idle connection (after a test froze Hydra)
+	// its clients were gone ("Unable to locate the table").
+	dsn := "DSN=sqlite://" + filepath.Join(tb.TempDir(), "hydra.sqlite") + "?_fk=true&mode=rwc"
+	migrate := exec.Command(bin, "migrate", "sql", "up", "-e", "--yes")
+	migrate.Env = append(os.Environ(), dsn)
+	if out, err := migrate.CombinedOutput(); err != nil {
+		unavailable(tb, "%s migrate sql up: %v\n%s", bin, err, out)
+	}
 	s.cmd = exec.Command(bin, "serve", "all", "--dev")
 	s.cmd.Env = append(os.Environ(),
-		"DSN=memory", "SECRETS_SYSTEM=hydratest-system-secret-0123456789",
+		dsn, "SECRETS_SYSTEM=hydratest-system-secret-0123456789",
 		"URLS_SELF_ISSUER="+s.Issuer, "URLS_LOGIN="+s.app.URL+"/login", "URLS_CONSENT="+s.app.URL+"/consent",
 		"SERVE_PUBLIC_HOST=127.0.0.1", "SERVE_PUBLIC_PORT="+strconv.Itoa(pub),
 		"SERVE_ADMIN_HOST=127.0.0.1", "SERVE_ADMIN_PORT="+strconv.Itoa(adm),
