@@ -7,14 +7,15 @@
 # Hydra is built from the Go module proxy through the module in
 # scripts/hydra (its own go.mod and go.sum, so Gatehouse's go.mod stays
 # clean and `go test ./...` never builds it), with -tags sqlite so that its
-# in-memory database (DSN=memory) works. The build takes minutes, so it is
+# SQLite databases work (the check below uses DSN=memory; the tests each a
+# migrated file of their own). The build takes minutes, so it is
 # done ONCE into a cache,
 #
 #   ${GATEHOUSE_CACHE:-$HOME/.cache/gatehouse}/hydra-v2.3.0-<hash>/hydra
 #
 # where <hash> is of scripts/hydra/go.mod and go.sum: a cached binary is
 # reused only when it was built from the same module versions. The tests
-# start their own private Hydra processes (in-memory, loopback ports), so
+# start their own private Hydra processes (own database file, loopback ports), so
 # stopping one never disturbs another. This script checks once that such a
 # process starts and answers its discovery document, and exits non-zero if
 # not: tests must fail, not skip.
