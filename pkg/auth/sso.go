@@ -134,40 +134,63 @@ func (s *Service) LoginSSO(ctx context.Context, state, code, binding string, ter
 	if s.cfg.SSO == nil {
 		return SSOResult{}, ErrNoSSO
 	}
+	var out SSOResult
+	id, _, err := s.ssoAttempt(ctx, nil, func() (backend.Identity, bool, error) {
+		var err error
+		out, err = s.cfg.SSO.Finish(ctx, pendingLogins{s}, state, code, binding, terminal, s.now())
+		return out.Identity, false, err
+	})
+	if err != nil {
+		return SSOResult{}, err
+	}
+	out.Identity = id
+	return out, nil
+}
+
+// ssoAttempt is one answer of the provider (a finished login, or a device
+// login's poll) under the rules of every login: the client address's
+// throttle reserved before the provider is asked, a refusal counted and
+// audited, a name outside admin_users/service_users unless allowed, an
+// outage a 503. attempt returns the identity, or pending for a device
+// login the user has not finished (neither counted nor audited). attrs go
+// on the log line of a refusal.
+func (s *Service) ssoAttempt(ctx context.Context, attrs []any, attempt func() (backend.Identity, bool, error)) (backend.Identity, bool, error) {
 	counters := s.loginCounters(ctx, "")
 	res, err := s.reserveLogin(ctx, counters)
 	if err != nil {
 		_, err = s.loginFailed(ctx, ssoName, "", err)
-		return SSOResult{}, err
+		return backend.Identity{}, false, err
 	}
-	out, err := s.cfg.SSO.Finish(ctx, pendingLogins{s}, state, code, binding, terminal, s.now())
-	if err == nil && !ValidUsername(out.Identity.Username) {
+	id, pending, err := attempt()
+	if err == nil && !pending && !ValidUsername(id.Username) {
 		err = backend.ErrInvalidCredentials
 	}
-	if err == nil {
-		err = s.ssoNameAllowed(out.Identity.Username)
+	if err == nil && !pending {
+		err = s.ssoNameAllowed(id.Username)
 	}
 	switch {
 	case errors.Is(err, backend.ErrInvalidCredentials):
 		recErr := s.recordLoginFailure(ctx, counters)
 		res.end(failedOr(recErr))
-		s.log.Info("single sign-on refused", slog.String("reason", err.Error()))
+		s.log.Info("single sign-on refused", append(attrs, slog.String("reason", err.Error()))...)
 		_, err = s.loginFailed(ctx, ssoName, "", cmpOr(recErr, ErrInvalidCredentials))
-		return SSOResult{}, err
+		return backend.Identity{}, false, err
 	case ErrorCode(err) == EFORBIDDEN:
 		res.end(attemptEnded)
 		s.audit(ctx, auditLogin, "forbidden", "", slog.String("backend", ssoName), slog.String("route", route(ctx)),
 			slog.String("reason", err.Error()))
-		return SSOResult{}, err
+		return backend.Identity{}, false, err
 	case err != nil:
 		res.end(outageOf(ctx))
 		_, err = s.loginFailed(ctx, ssoName, "", err)
-		return SSOResult{}, err
+		return backend.Identity{}, false, err
 	}
 	res.end(attemptEnded)
-	out.Identity.Backend = ssoName
-	out.Identity = s.loginSucceeded(ctx, ssoName, out.Identity)
-	return out, nil
+	if pending {
+		return backend.Identity{}, true, nil
+	}
+	id.Backend = ssoName
+	return s.loginSucceeded(ctx, ssoName, id), false, nil
 }
 
 // pendingLogins is the store's PendingLoginStore, each call bounded by
@@ -262,41 +285,17 @@ func (s *Service) LoginDeviceSSO(ctx context.Context, handle string) (DevicePoll
 	if !ok {
 		return DevicePoll{}, ErrNoDevice
 	}
-	counters := s.loginCounters(ctx, "")
-	res, err := s.reserveLogin(ctx, counters)
+	var out DevicePoll
+	id, pending, err := s.ssoAttempt(ctx, []any{slog.String("flow", "device")}, func() (backend.Identity, bool, error) {
+		var err error
+		out, err = d.PollDevice(ctx, pendingLogins{s}, handle, s.now())
+		return out.Identity, out.Pending, err
+	})
 	if err != nil {
-		_, err = s.loginFailed(ctx, ssoName, "", err)
 		return DevicePoll{}, err
 	}
-	out, err := d.PollDevice(ctx, pendingLogins{s}, handle, s.now())
-	if err == nil && !out.Pending && !ValidUsername(out.Identity.Username) {
-		err = backend.ErrInvalidCredentials
+	if !pending {
+		out.Identity = id
 	}
-	if err == nil && !out.Pending {
-		err = s.ssoNameAllowed(out.Identity.Username)
-	}
-	switch {
-	case errors.Is(err, backend.ErrInvalidCredentials):
-		recErr := s.recordLoginFailure(ctx, counters)
-		res.end(failedOr(recErr))
-		s.log.Info("single sign-on refused", slog.String("flow", "device"), slog.String("reason", err.Error()))
-		_, err = s.loginFailed(ctx, ssoName, "", cmpOr(recErr, ErrInvalidCredentials))
-		return DevicePoll{}, err
-	case ErrorCode(err) == EFORBIDDEN:
-		res.end(attemptEnded)
-		s.audit(ctx, auditLogin, "forbidden", "", slog.String("backend", ssoName), slog.String("route", route(ctx)),
-			slog.String("reason", err.Error()))
-		return DevicePoll{}, err
-	case err != nil:
-		res.end(outageOf(ctx))
-		_, err = s.loginFailed(ctx, ssoName, "", err)
-		return DevicePoll{}, err
-	}
-	res.end(attemptEnded)
-	if out.Pending {
-		return out, nil
-	}
-	out.Identity.Backend = ssoName
-	out.Identity = s.loginSucceeded(ctx, ssoName, out.Identity)
 	return out, nil
 }
