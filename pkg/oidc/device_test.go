@@ -3,20 +3,16 @@ package oidc_test
 import (
 	"bytes"
 	"encoding/json"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/httpapi"
-	"github.com/gatehouse-auth/gatehouse/pkg/internal/testlog"
 	"github.com/gatehouse-auth/gatehouse/pkg/oidc"
 	"github.com/gatehouse-auth/gatehouse/pkg/oidc/hydratest"
 	"github.com/gatehouse-auth/gatehouse/pkg/oidc/optest"
-	"github.com/gatehouse-auth/gatehouse/pkg/store/sqlite"
 )
 
 var alice = optest.User{Name: "alice", Password: "alice-password-1"}
@@ -32,39 +28,13 @@ type deviceEnv struct {
 
 func newDeviceEnv(t *testing.T, tune func(*oidc.Config), api ...func(*httpapi.Config)) *deviceEnv {
 	t.Helper()
-	e := &deviceEnv{env: &env{t: t, logs: &testlog.Buffer{}}, op: optest.Start(t, alice)}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("gatehouse log:\n%s", e.logs)
-		}
-	})
-	e.gw = httptest.NewUnstartedServer(nil)
-	cfg := oidc.Config{Issuer: e.op.Issuer, ClientID: e.op.ClientID, ClientSecret: e.op.ClientSecret,
-		RedirectURL: "http://" + e.gw.Listener.Addr().String() + "/auth/v1/oidc/callback", UsernameClaim: "sub"}
-	if tune != nil {
-		tune(&cfg)
+	e := &deviceEnv{env: newGatewayEnv(t), op: optest.Start(t, alice)}
+	clock := func(c *httpapi.Config) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
 	}
-	log := slog.New(slog.NewJSONHandler(e.logs, nil))
-	p, err := oidc.New(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(t.Context(), sqlite.Memory)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	apiCfg := httpapi.Config{
-		Store: st, Logger: log, SSO: p, BackendName: "oidc",
-		Throttle: httpapi.Throttle{LoginFailures: 10, AddressFailures: 50, AccountFailures: 100},
-		Now:      func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) },
-	}
-	for _, f := range api {
-		f(&apiCfg)
-	}
-	e.gw.Config.Handler = httpapi.NewServer(apiCfg)
-	e.gw.Start()
-	t.Cleanup(e.gw.Close)
+	e.startGateway(oidc.Config{Issuer: e.op.Issuer, ClientID: e.op.ClientID, ClientSecret: e.op.ClientSecret,
+		RedirectURL: "http://" + e.gw.Listener.Addr().String() + "/auth/v1/oidc/callback", UsernameClaim: "sub"},
+		tune, append([]func(*httpapi.Config){clock}, api...)...)
 	return e
 }
 

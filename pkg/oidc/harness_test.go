@@ -35,16 +35,34 @@ type env struct {
 // api the API's.
 func newEnv(t *testing.T, opts hydratest.Options, tune func(*oidc.Config), api ...func(*httpapi.Config)) *env {
 	t.Helper()
-	e := &env{t: t, hydra: hydratest.Start(t, opts), logs: &testlog.Buffer{}, bindings: map[string]string{}}
+	e := newGatewayEnv(t)
+	e.hydra, e.bindings = hydratest.Start(t, opts), map[string]string{}
+	callback := "http://" + e.gw.Listener.Addr().String() + "/auth/v1/oidc/callback"
+	e.client = e.hydra.CreateClient(callback, "http://127.0.0.1/callback")
+	e.startGateway(oidc.Config{Issuer: e.hydra.Issuer, ClientID: e.client.ID, ClientSecret: e.client.Secret, RedirectURL: callback},
+		tune, api...)
+	return e
+}
+
+// newGatewayEnv is an env whose Gatehouse is not started yet (e.gw listens
+// but serves nothing), and whose log is shown when the test fails.
+func newGatewayEnv(t *testing.T) *env {
+	e := &env{t: t, logs: &testlog.Buffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("gatehouse log:\n%s", e.logs)
 		}
 	})
 	e.gw = httptest.NewUnstartedServer(nil)
-	callback := "http://" + e.gw.Listener.Addr().String() + "/auth/v1/oidc/callback"
-	e.client = e.hydra.CreateClient(callback, "http://127.0.0.1/callback")
-	cfg := oidc.Config{Issuer: e.hydra.Issuer, ClientID: e.client.ID, ClientSecret: e.client.Secret, RedirectURL: callback}
+	return e
+}
+
+// startGateway starts e.gw serving the API on an in-memory SQLite store
+// with the oidc method of cfg; tune may change the method's config, api
+// the API's.
+func (e *env) startGateway(cfg oidc.Config, tune func(*oidc.Config), api ...func(*httpapi.Config)) {
+	t := e.t
+	t.Helper()
 	if tune != nil {
 		tune(&cfg)
 	}
@@ -68,7 +86,6 @@ func newEnv(t *testing.T, opts hydratest.Options, tune func(*oidc.Config), api .
 	e.gw.Config.Handler = httpapi.NewServer(apiCfg)
 	e.gw.Start()
 	t.Cleanup(e.gw.Close)
-	return e
 }
 
 // noFollow is a client that does not follow redirects.
