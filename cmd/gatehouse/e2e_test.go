@@ -172,21 +172,29 @@ func TestFirstRunThenST2Client(t *testing.T) {
 // runST2ClientJS runs scripts/st2client/check.js (npm st2client 1.2.6).
 func runST2ClientJS(t *testing.T, url, user, password string) {
 	t.Helper()
+	out := runST2ClientScript(t, "check.js", "GATEHOUSE_URL="+url, "ST2_USER="+user, "ST2_PASSWORD="+password)
+	t.Logf("%s", out)
+}
+
+// runST2ClientScript runs one of scripts/st2client's checks with node and
+// env added to the environment, and fails the test when it fails.
+func runST2ClientScript(t *testing.T, script string, env ...string) []byte {
+	t.Helper()
 	dir, _ := filepath.Abs("../../scripts/st2client")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "st2client")); err != nil {
 		requireIntegration(t, "st2client.js is not installed (npm ci --prefix scripts/st2client)")
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "check.js")
+	cmd := exec.CommandContext(ctx, "node", script)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GATEHOUSE_URL="+url, "ST2_USER="+user, "ST2_PASSWORD="+password)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("st2client.js: %v\n%s", err, out)
 	}
-	t.Logf("%s", out)
+	return out
 }
 
 // requireIntegration fails under `make test` and skips elsewhere.

@@ -2,15 +2,12 @@ package main_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -131,20 +128,7 @@ func TestCLILoginSSO(t *testing.T) {
 // unchanged, uses a token it did not log in for.
 func runST2ClientJSToken(t *testing.T, url, user, tok string) {
 	t.Helper()
-	dir, _ := filepath.Abs("../../scripts/st2client")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "st2client")); err != nil {
-		requireIntegration(t, "st2client.js is not installed (npm ci --prefix scripts/st2client)")
-		return
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "check-token.js")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GATEHOUSE_URL="+url, "ST2_USER="+user, "ST2_TOKEN="+tok)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("st2client.js: %v\n%s", err, out)
-	}
+	runST2ClientScript(t, "check-token.js", "GATEHOUSE_URL="+url, "ST2_USER="+user, "ST2_TOKEN="+tok)
 }
 
 // deviceServer starts zitadel/oidc's provider, which offers device
