@@ -115,18 +115,9 @@ http {
 	path := filepath.Join(dir, "nginx.conf")
 	writeFile(t, path, conf)
 	cmd := exec.Command(nginx, "-p", dir, "-c", path, "-g", "daemon off;")
-	out, _ := os.Create(filepath.Join(dir, "nginx.out"))
-	cmd.Stdout, cmd.Stderr = out, out
 	// nginx forks its workers: stop the whole process group, or they
 	// outlive the test, still listening.
-	if err := testproc.Start(cmd); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := testproc.Stop(cmd, syscall.SIGTERM, 10*time.Second, func() { _ = cmd.Wait() }); err != nil {
-			t.Errorf("nginx: %v", err)
-		}
-	})
+	startProxy(t, "nginx", dir, cmd)
 	addr := "127.0.0.1:" + port
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {
@@ -139,6 +130,23 @@ http {
 			t.Fatalf("nginx did not start:\n%s\n%s", log, elog)
 		}
 	}
+}
+
+// startProxy starts cmd (a proxy: nginx, Caddy) as the leader of a process
+// group of its own, with its output in dir/name.out, and stops the whole
+// group with SIGTERM when the test ends.
+func startProxy(t *testing.T, name, dir string, cmd *exec.Cmd) {
+	t.Helper()
+	out, _ := os.Create(filepath.Join(dir, name+".out"))
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := testproc.Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := testproc.Stop(cmd, syscall.SIGTERM, 10*time.Second, func() { _ = cmd.Wait() }); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	})
 }
 
 func freePort(t *testing.T) string {

@@ -9,11 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/gatehouse-auth/gatehouse/pkg/testproc"
 )
 
 // scopedSetup is a Gatehouse with an admin token, a read token, a key
@@ -162,16 +159,7 @@ func startCaddy(t *testing.T, caddy, dir, gatehouse, upstream string) string {
 	writeFile(t, path, conf)
 	cmd := exec.Command(caddy, "run", "--config", path, "--adapter", "caddyfile")
 	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
-	out, _ := os.Create(filepath.Join(dir, "caddy.out"))
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := testproc.Start(cmd); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := testproc.Stop(cmd, syscall.SIGTERM, 10*time.Second, func() { _ = cmd.Wait() }); err != nil {
-			t.Errorf("caddy: %v", err)
-		}
-	})
+	startProxy(t, "caddy", dir, cmd)
 	front := "http://127.0.0.1:" + port
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if resp, err := http.Get(front + "/"); err == nil {
