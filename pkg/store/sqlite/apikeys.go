@@ -120,16 +120,8 @@ func (s *Store) RotateAPIKey(ctx context.Context, id, newHash string, prevUntil 
 // TouchAPIKey sets last_used_at of the key with that id to at unless it
 // was set less than a minute before at.
 func (s *Store) TouchAPIKey(ctx context.Context, id string, at time.Time) (bool, error) {
-	var n int64
-	err := s.write(ctx, "touch api key", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ?1
+	n, err := s.exec(ctx, "touch api key", `UPDATE api_keys SET last_used_at = ?1
 			WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at <= ?1 - 60000000)`, micros(at), id)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
 	return n > 0, err
 }
 

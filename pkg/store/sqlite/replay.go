@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -12,17 +11,9 @@ import (
 // RecordAuthenticator records key until expires, or returns
 // store.ErrAlreadyExists when it is recorded and not yet expired.
 func (s *Store) RecordAuthenticator(ctx context.Context, key string, now, expires time.Time) error {
-	var n int64
-	err := s.write(ctx, "record authenticator", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO kerberos_replay (key, expires_at) VALUES (?, ?)
+	n, err := s.exec(ctx, "record authenticator", `INSERT INTO kerberos_replay (key, expires_at) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
 			WHERE kerberos_replay.expires_at <= ?`, key, micros(expires), micros(now))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
 	if err != nil {
 		return err
 	}
@@ -37,15 +28,7 @@ func (s *Store) PurgeAuthenticators(ctx context.Context, before time.Time, limit
 	if limit <= 0 {
 		return 0, nil
 	}
-	var n int64
-	err := s.write(ctx, "purge authenticators", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM kerberos_replay WHERE key IN
+	n, err := s.exec(ctx, "purge authenticators", `DELETE FROM kerberos_replay WHERE key IN
 			(SELECT key FROM kerberos_replay WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`, micros(before), limit)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
 	return int(n), err
 }

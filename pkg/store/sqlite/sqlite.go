@@ -150,6 +150,21 @@ func (s *Store) Close() error {
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
+// exec runs one statement in a write transaction (write) and returns how
+// many rows it changed.
+func (s *Store) exec(ctx context.Context, op, query string, args ...any) (int64, error) {
+	var n int64
+	err := s.write(ctx, op, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
 // write runs fn in a transaction on the writer connection. The writer's
 // BEGIN is IMMEDIATE, so the write lock is taken up front (waiting up to
 // busy_timeout for another process) instead of failing at the first write.

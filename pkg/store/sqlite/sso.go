@@ -44,14 +44,6 @@ func (s *Store) ConsumePendingLogin(ctx context.Context, stateHash string, now t
 
 // PurgePendingLogins deletes the logins that expired before before.
 func (s *Store) PurgePendingLogins(ctx context.Context, before time.Time) (int, error) {
-	var n int64
-	err := s.write(ctx, "purge pending logins", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM pending_logins WHERE expires_at < ?`, micros(before))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+	n, err := s.exec(ctx, "purge pending logins", `DELETE FROM pending_logins WHERE expires_at < ?`, micros(before))
 	return int(n), err
 }

@@ -94,15 +94,7 @@ func (s *Store) PurgeFailures(ctx context.Context, before time.Time, limit int) 
 	if limit <= 0 {
 		return 0, nil
 	}
-	var n int64
-	err := s.write(ctx, "purge failures", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM throttle_failures WHERE rowid IN
+	n, err := s.exec(ctx, "purge failures", `DELETE FROM throttle_failures WHERE rowid IN
 			(SELECT rowid FROM throttle_failures WHERE at < ? ORDER BY at LIMIT ?)`, micros(before), limit)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
 	return int(n), err
 }

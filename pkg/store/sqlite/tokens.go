@@ -77,15 +77,7 @@ func (s *Store) RenewToken(ctx context.Context, hash string, expires time.Time) 
 // DeleteToken removes the token with that hash and reports whether it
 // existed.
 func (s *Store) DeleteToken(ctx context.Context, hash string) (bool, error) {
-	var n int64
-	err := s.write(ctx, "delete token", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE token_hash = ?`, hash)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+	n, err := s.exec(ctx, "delete token", `DELETE FROM tokens WHERE token_hash = ?`, hash)
 	return n > 0, err
 }
 
@@ -119,17 +111,9 @@ func (s *Store) PurgeExpiredTokens(ctx context.Context, now time.Time, limit int
 	if limit <= 0 {
 		return 0, nil
 	}
-	var n int64
-	err := s.write(ctx, "purge expired tokens", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE id IN (
+	n, err := s.exec(ctx, "purge expired tokens", `DELETE FROM tokens WHERE id IN (
 			SELECT id FROM tokens WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
-			micros(now), limit)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+		micros(now), limit)
 	return int(n), err
 }
 
