@@ -379,3 +379,52 @@ func TestAuditOutsideARequest(t *testing.T) {
 		t.Errorf("logout outside a request has a request id: %v", loggedOut)
 	}
 }
+
+// downBackend is a directory that does not answer: every check blocks
+// until release is closed, then reports the backend unavailable.
+type downBackend struct {
+	backend.Backend
+	entered chan struct{}
+	release chan struct{}
+	calls   atomic.Int64
+}
+
+func (d *downBackend) Authenticate(ctx context.Context, user, password string) (backend.Identity, error) {
+	d.calls.Add(1)
+	d.entered <- struct{}{}
+	<-d.release
+	return backend.Identity{}, fmt.Errorf("no answer: %w", backend.ErrUnavailable)
+}
+
+// An attempt that waited for in-flight ones and is woken because they
+// found the backend down is answered 503 at once: a check of its own would
+// add the backend's whole timeout to the time it already waited (make
+// faults, LDAP frozen, caught logins taking the wait plus network_timeout).
+func TestWaiterGivesUpWhenTheBackendIsDown(t *testing.T) {
+	down := &downBackend{entered: make(chan struct{}, 8), release: make(chan struct{})}
+	f := newFixture(t, func(c *auth.Config) {
+		c.Throttle = auth.Throttle{LoginFailures: 2}
+		down.Backend = c.Backend
+		c.Backend = down
+	})
+	ctx := f.from(t, "192.0.2.1")
+	errs := make(chan error, 3)
+	for range 2 {
+		go func() { _, err := f.svc.Login(ctx, "joe", users["joe"]); errs <- err }()
+		<-down.entered
+	}
+	// Both places are held: a third attempt waits for them.
+	go func() { _, err := f.svc.Login(ctx, "joe", users["joe"]); errs <- err }()
+	for f.svc.LoginsWaiting() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	close(down.release)
+	for range 3 {
+		if err := <-errs; auth.ErrorCode(err) != auth.EUNAVAILABLE {
+			t.Errorf("login while the backend is down: %v, want EUNAVAILABLE", err)
+		}
+	}
+	if n := down.calls.Load(); n != 2 {
+		t.Errorf("the backend was asked %d times, want 2: the waiter ran a check of its own", n)
+	}
+}

@@ -31,9 +31,14 @@ type loginGuard struct {
 	// changed is closed, and replaced, whenever an attempt ends, waking
 	// the attempts that wait for an in-flight one.
 	changed chan struct{}
+	// waiting counts the attempts waiting on changed.
+	waiting int
 	// downAt is when an attempt last found the backend unavailable. An
 	// attempt held up only by in-flight ones gives up at once (503) while
 	// that is recent: they are waiting on a dead directory, and so would it.
+	// So does one that did wait and is woken while it is recent: it has
+	// already spent part of its answer time waiting, and a check of its own
+	// would add the backend's whole timeout on top.
 	downAt time.Time
 }
 
@@ -109,7 +114,9 @@ func (g *loginGuard) epochLocked(counters []loginCounter) uint64 {
 // attempts reach its limit. While only in-flight attempts stand in the
 // way, it waits for them to end (they may succeed), at most
 // maxInflightWait; then, or at once while the backend is down, it answers
-// EUNAVAILABLE (errLoginBusy), since the account is not locked.
+// EUNAVAILABLE (errLoginBusy), since the account is not locked. An attempt
+// that waited is answered the same when it wakes to find the backend down,
+// so a login is never the wait plus a whole backend timeout.
 func (s *Service) reserveLogin(ctx context.Context, counters []loginCounter) (*reservation, error) {
 	g := s.logins
 	if len(counters) == 0 {
@@ -122,6 +129,7 @@ func (s *Service) reserveLogin(ctx context.Context, counters []loginCounter) (*r
 	window := s.cfg.Throttle.LoginWindow
 	timeout := time.NewTimer(maxInflightWait)
 	defer timeout.Stop()
+	waited := false
 	for range maxReserveTries {
 		epoch := g.epoch(counters)
 		sctx, cancel := s.storeCtx(ctx)
@@ -130,27 +138,42 @@ func (s *Service) reserveLogin(ctx context.Context, counters []loginCounter) (*r
 		if err != nil {
 			return nil, err
 		}
-		res, wait, err := g.tryReserve(counters, counts, epoch, s, window)
+		res, wait, err := g.tryReserve(counters, counts, epoch, s, window, waited)
 		if res != nil || err != nil {
 			return res, err
 		}
 		if wait != nil {
-			select {
-			case <-wait:
-			case <-timeout.C:
-				return nil, errLoginBusy
-			case <-ctx.Done():
-				return nil, context.Cause(ctx)
+			waited = true
+			if err := g.wait(ctx, wait, timeout.C); err != nil {
+				return nil, err
 			}
 		}
 	}
 	return nil, errLoginBusy
 }
 
+// wait waits for an attempt to end (changed), the timeout or ctx.
+func (g *loginGuard) wait(ctx context.Context, changed <-chan struct{}, timeout <-chan time.Time) error {
+	defer func() {
+		g.mu.Lock()
+		g.waiting--
+		g.mu.Unlock()
+	}()
+	select {
+	case <-changed:
+		return nil
+	case <-timeout:
+		return errLoginBusy
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
 // tryReserve is one reservation attempt under the lock. It returns the
 // reservation, or a channel to wait on when only in-flight attempts stand
-// in the way, or neither when the count was stale, or the refusal.
-func (g *loginGuard) tryReserve(counters []loginCounter, counts map[string]store.FailureCount, epoch uint64, s *Service, window time.Duration) (*reservation, <-chan struct{}, error) {
+// in the way, or neither when the count was stale, or the refusal. waited
+// says the attempt already waited for in-flight ones.
+func (g *loginGuard) tryReserve(counters []loginCounter, counts map[string]store.FailureCount, epoch uint64, s *Service, window time.Duration, waited bool) (*reservation, <-chan struct{}, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.epochLocked(counters) != epoch {
@@ -162,16 +185,26 @@ func (g *loginGuard) tryReserve(counters []loginCounter, counts map[string]store
 			return nil, nil, s.lockedFor(n.Oldest.Add(window).Sub(s.now()))
 		}
 		if n.N+g.inflight[c.key] >= c.limit {
-			if time.Since(g.downAt) < recentOutage {
+			if g.recentlyDown() {
 				return nil, nil, errLoginBusy
 			}
+			g.waiting++
 			return nil, g.changed, nil
 		}
+	}
+	if waited && g.recentlyDown() {
+		return nil, nil, errLoginBusy
 	}
 	for _, c := range counters {
 		g.inflight[c.key]++
 	}
 	return &reservation{g: g, counters: counters}, nil, nil
+}
+
+// recentlyDown says an attempt found the backend unavailable within
+// recentOutage; g.mu is held.
+func (g *loginGuard) recentlyDown() bool {
+	return time.Since(g.downAt) < recentOutage
 }
 
 // end releases the place. attemptFailed says a failure was recorded in
