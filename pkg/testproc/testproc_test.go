@@ -1,6 +1,9 @@
 package testproc
 
 import (
+	"bytes"
+	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -65,5 +68,35 @@ func TestKillingOnlyTheLeaderLeavesChildren(t *testing.T) {
 	}
 	if Alive(cmd.Process.Pid) {
 		t.Fatal("a child outlived Stop")
+	}
+}
+
+// Freeze returns only once the process is stopped, and SIGCONT resumes it.
+func TestFreeze(t *testing.T) {
+	cmd := exec.Command("sleep", "30")
+	if err := Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = Stop(cmd, syscall.SIGKILL, 5*time.Second, func() { _ = cmd.Wait() }) })
+	if err := Freeze(cmd.Process.Pid, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	state := func() byte {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b[bytes.LastIndexByte(b, ')')+2]
+	}
+	if s := state(); s != 'T' {
+		t.Fatalf("state after Freeze %q, want T", s)
+	}
+	_ = Signal(cmd, syscall.SIGCONT)
+	deadline := time.Now().Add(5 * time.Second)
+	for state() == 'T' {
+		if time.Now().After(deadline) {
+			t.Fatal("still stopped after SIGCONT")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

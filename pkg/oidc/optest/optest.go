@@ -31,6 +31,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/pkg/testproc"
 )
 
 // Server is one running provider.
@@ -138,8 +140,13 @@ func (s *Server) Log() string {
 }
 
 // Freeze stops the provider's process (SIGSTOP): it accepts connections
-// but answers nothing, like a hung server. Thaw resumes it.
-func (s *Server) Freeze() { _ = s.cmd.Process.Signal(syscall.SIGSTOP) }
+// but answers nothing, like a hung server. It returns once the process is
+// stopped. Thaw resumes it.
+func (s *Server) Freeze() {
+	if err := testproc.Freeze(s.cmd.Process.Pid, 5*time.Second); err != nil {
+		s.tb.Fatalf("freeze: %v", err)
+	}
+}
 
 // Thaw resumes a frozen provider.
 func (s *Server) Thaw() { _ = s.cmd.Process.Signal(syscall.SIGCONT) }

@@ -387,35 +387,9 @@ func (s *Server) Freeze() {
 	s.mu.Lock()
 	pid := s.cmd.Process.Pid
 	s.mu.Unlock()
-	deadline := time.Now().Add(5 * time.Second)
-	for !stopped(pid) {
-		if time.Now().After(deadline) {
-			s.tb.Fatal("ldaptest: slapd did not stop on SIGSTOP")
-		}
-		time.Sleep(time.Millisecond)
+	if err := testproc.WaitStopped(pid, 5*time.Second); err != nil {
+		s.tb.Fatalf("ldaptest: slapd: %v", err)
 	}
-}
-
-// stopped reports whether every thread of pid is stopped, from /proc.
-// Without /proc it waits a little and says yes.
-func stopped(pid int) bool {
-	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
-	if err != nil || len(tasks) == 0 {
-		time.Sleep(100 * time.Millisecond)
-		return true
-	}
-	for _, f := range tasks {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue // the thread exited
-		}
-		// "pid (comm) S ...": the state follows the last ')'.
-		i := strings.LastIndexByte(string(b), ')')
-		if i < 0 || i+2 >= len(b) || b[i+2] != 'T' {
-			return false
-		}
-	}
-	return true
 }
 
 // Thaw resumes a frozen slapd with SIGCONT.
