@@ -23,13 +23,14 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	server_cpu=(taskset -c 0) load_cpu=(taskset -c "1-$(($(nproc) - 1))")
 fi
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; bench_postgres_down "$work"; rm -rf "$work"; }
 trap cleanup EXIT
 
 bin=${GATEHOUSE_BIN:-$work/gatehouse}
 [ -n "${GATEHOUSE_BIN:-}" ] || go build -o "$bin" ./cmd/gatehouse
 go build -o "$work/gatehouse-load" ./cmd/gatehouse-load
-base=$(scripts/postgres-up.sh | tail -n1 | cut -d= -f2-)
+. scripts/lib.sh
+base=$(bench_postgres "$work")
 db="gatehouse_purge"
 psql "$base" -qc "DROP DATABASE IF EXISTS $db" -qc "CREATE DATABASE $db" >/dev/null
 url=$(echo "$base" | sed -E "s#/[^/?]+(\?|$)#/$db\1#")

@@ -57,3 +57,20 @@ reliability_setup() {
 	PG_URL=$(scripts/pg-private.sh up "$work/pg" | sed -n 's/^PGPRIVATE_URL=//p')
 	[ -n "$PG_URL" ] || { echo "$0: no private PostgreSQL cluster" >&2; return 1; }
 }
+
+# bench_postgres DIR prints the URL of the PostgreSQL server a benchmark
+# uses: the machine's (scripts/postgres-up.sh), or, with PG_SHARED_BUFFERS
+# set (e.g. 6GB, a quarter of the machine's memory, as PostgreSQL's own
+# tuning guidance says), a private cluster in DIR/pg started with that
+# shared_buffers, so a table of 10^7 tokens can live in the database's own
+# cache as it would on a server sized for it. bench_postgres_down DIR stops it.
+bench_postgres() {
+	if [ -n "${PG_SHARED_BUFFERS:-}" ]; then
+		PGPRIVATE_CONF="shared_buffers = $PG_SHARED_BUFFERS" scripts/pg-private.sh up "$1/pg" | tail -n1 | cut -d= -f2-
+	else
+		scripts/postgres-up.sh | tail -n1 | cut -d= -f2-
+	fi
+}
+bench_postgres_down() {
+	[ -z "${PG_SHARED_BUFFERS:-}" ] || scripts/pg-private.sh down "$1/pg" >/dev/null 2>&1 || true
+}

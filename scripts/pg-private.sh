@@ -10,7 +10,8 @@
 #   scripts/pg-private.sh start DIR   start it again on the same port, and wait
 #   scripts/pg-private.sh down DIR    stop it (immediate) and remove DIR
 #
-# Uses the distribution's binaries (/usr/lib/postgresql/<newest>/bin), and
+# PGPRIVATE_CONF: extra postgresql.conf lines for `up` (the benchmarks' tuned
+# server: shared_buffers = 6GB). Uses the distribution's binaries (/usr/lib/postgresql/<newest>/bin), and
 # installs the postgresql package when there are none. initdb and the server
 # refuse to run as root, so as root they run as the postgres OS user and DIR
 # is chowned to it.
@@ -93,6 +94,7 @@ port = $port
 unix_socket_directories = '$dir/sock'
 max_connections = 200
 logging_collector = off
+${PGPRIVATE_CONF:-}
 CONF
 		if as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null; then
 			started=1
