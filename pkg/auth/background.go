@@ -62,8 +62,11 @@ func cmpOrDefault(d, def time.Duration) time.Duration {
 
 // purgeExpired deletes expired tokens, then the other expired records.
 func (s *Service) purgeExpired(ctx context.Context) {
-	if total := s.inBatches(ctx, "purging expired tokens", func(ctx context.Context) (int, error) {
-		return s.cfg.Store.PurgeExpiredTokens(ctx, s.now(), purgeBatch)
+	var from time.Time // where the next batch starts: the last one's latest expiry
+	now := s.now()
+	if total := s.inBatches(ctx, "purging expired tokens", func(ctx context.Context) (n int, err error) {
+		n, from, err = s.cfg.Store.PurgeExpiredTokens(ctx, from, now, purgeBatch)
+		return n, err
 	}); total > 0 {
 		s.log.Info("purged expired tokens", slog.Int("count", total))
 	}

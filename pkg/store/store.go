@@ -93,9 +93,13 @@ type TokenStore interface {
 	// so that replicas forget the old expiry.
 	RenewToken(ctx context.Context, hash string, expires time.Time) error
 	// PurgeExpiredTokens deletes at most limit tokens whose expiry is at or
-	// before now, oldest expiry first, and returns how many it deleted. A
-	// limit <= 0 deletes nothing.
-	PurgeExpiredTokens(ctx context.Context, now time.Time, limit int) (int, error)
+	// after from and at or before now, oldest expiry first, and returns how
+	// many it deleted and the latest expiry among them (from, when none):
+	// the from of the next batch, so a purge in batches never reads again
+	// what it deleted (PostgreSQL keeps a deleted row's index entries until
+	// VACUUM, and a scan from the start would step over all of them every
+	// batch). A limit <= 0 deletes nothing.
+	PurgeExpiredTokens(ctx context.Context, from, now time.Time, limit int) (int, time.Time, error)
 }
 
 // TokenFilter narrows ListTokens.

@@ -105,16 +105,35 @@ func (s *Store) DeleteUserTokens(ctx context.Context, user string) ([]string, er
 	return hashes, nil
 }
 
-// PurgeExpiredTokens deletes at most limit tokens that expired at or before
-// now, oldest expiry first, and returns how many it deleted.
-func (s *Store) PurgeExpiredTokens(ctx context.Context, now time.Time, limit int) (int, error) {
+// PurgeExpiredTokens deletes at most limit tokens that expired between
+// from and now, oldest expiry first, and returns how many it deleted and
+// the latest expiry among them.
+func (s *Store) PurgeExpiredTokens(ctx context.Context, from, now time.Time, limit int) (int, time.Time, error) {
 	if limit <= 0 {
-		return 0, nil
+		return 0, from, nil
 	}
-	n, err := s.exec(ctx, "purge expired tokens", `DELETE FROM tokens WHERE id IN (
-			SELECT id FROM tokens WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
-		micros(now), limit)
-	return int(n), err
+	n, last := 0, micros(from)
+	err := s.write(ctx, "purge expired tokens", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `DELETE FROM tokens WHERE id IN (
+				SELECT id FROM tokens WHERE expires_at >= ? AND expires_at <= ? ORDER BY expires_at LIMIT ?)
+			RETURNING expires_at`, micros(from), micros(now), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var exp int64
+			if err := rows.Scan(&exp); err != nil {
+				return err
+			}
+			n, last = n+1, max(last, exp)
+		}
+		return rows.Err()
+	})
+	if err != nil || n == 0 {
+		return 0, from, err
+	}
+	return n, fromMicros(last), nil
 }
 
 // scanner is a *sql.Row or *sql.Rows.

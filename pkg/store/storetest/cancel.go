@@ -20,11 +20,14 @@ func testCancelledContext(t *testing.T, s store.Store) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	calls := map[string]func() error{
-		"CreateToken":         func() error { return s.CreateToken(ctx, newToken("alice")) },
-		"TokenByHash":         func() error { _, err := s.TokenByHash(ctx, tok.Hash); return err },
-		"DeleteToken":         func() error { _, err := s.DeleteToken(ctx, tok.Hash); return err },
-		"DeleteUserTokens":    func() error { _, err := s.DeleteUserTokens(ctx, "alice"); return err },
-		"PurgeExpiredTokens":  func() error { _, err := s.PurgeExpiredTokens(ctx, t0.Add(48*time.Hour), 10); return err },
+		"CreateToken":      func() error { return s.CreateToken(ctx, newToken("alice")) },
+		"TokenByHash":      func() error { _, err := s.TokenByHash(ctx, tok.Hash); return err },
+		"DeleteToken":      func() error { _, err := s.DeleteToken(ctx, tok.Hash); return err },
+		"DeleteUserTokens": func() error { _, err := s.DeleteUserTokens(ctx, "alice"); return err },
+		"PurgeExpiredTokens": func() error {
+			_, _, err := s.PurgeExpiredTokens(ctx, time.Time{}, t0.Add(48*time.Hour), 10)
+			return err
+		},
 		"CreateAPIKey":        func() error { return s.CreateAPIKey(ctx, newAPIKey("alice", t0)) },
 		"APIKeyByID":          func() error { _, err := s.APIKeyByID(ctx, key.ID); return err },
 		"APIKeyByHash":        func() error { _, err := s.APIKeyByHash(ctx, key.KeyHash); return err },

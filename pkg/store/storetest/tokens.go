@@ -175,36 +175,49 @@ func testPurgeExpiredTokens(t *testing.T, s store.Store) {
 	expired := createExpiring(t, s, "alice", now.Add(-48*time.Hour), now.Add(-time.Microsecond), now)
 	live := createExpiring(t, s, "alice", now.Add(time.Microsecond), now.Add(time.Hour))
 
-	n, err := s.PurgeExpiredTokens(t.Context(), now, 100)
+	n, last, err := s.PurgeExpiredTokens(t.Context(), time.Time{}, now, 100)
 	must(t, "PurgeExpiredTokens", err)
-	if n != len(expired) {
-		t.Errorf("PurgeExpiredTokens = %d, want %d", n, len(expired))
+	if n != len(expired) || !last.Equal(now.Truncate(time.Microsecond)) {
+		t.Errorf("PurgeExpiredTokens = %d, %v; want %d, %v", n, last, len(expired), now)
 	}
 	checkExist(t, s, false, expired...)
 	checkExist(t, s, true, live...)
+	from := now.Add(-time.Hour)
+	if n, last, err := s.PurgeExpiredTokens(t.Context(), from, now, 100); n != 0 || !last.Equal(from) || err != nil {
+		t.Errorf("nothing left: PurgeExpiredTokens = %d, %v, %v; want 0, from (%v), nil", n, last, err, from)
+	}
 }
 
+// A purge goes in batches, each from the last one's latest expiry: ties
+// at that expiry are still found, and nothing expired before from is.
 func testPurgeExpiredTokensLimit(t *testing.T, s store.Store) {
 	ctx, now := t.Context(), t0
 	toks := createExpiring(t, s, "alice",
 		now.Add(-5*time.Minute), now.Add(-4*time.Minute), now.Add(-3*time.Minute),
-		now.Add(-2*time.Minute), now.Add(-1*time.Minute))
+		now.Add(-3*time.Minute), now.Add(-1*time.Minute))
 	live := createExpiring(t, s, "bob", now.Add(time.Minute))
 
 	for _, limit := range []int{0, -1} {
-		if n, err := s.PurgeExpiredTokens(ctx, now, limit); n != 0 || err != nil {
+		if n, _, err := s.PurgeExpiredTokens(ctx, time.Time{}, now, limit); n != 0 || err != nil {
 			t.Fatalf("PurgeExpiredTokens(limit %d) = %d, %v; want 0, nil", limit, n, err)
 		}
 	}
-	n, err := s.PurgeExpiredTokens(ctx, now, 3)
-	if n != 3 || err != nil {
-		t.Fatalf("PurgeExpiredTokens(limit 3) = %d, %v; want 3, nil", n, err)
+	n, last, err := s.PurgeExpiredTokens(ctx, time.Time{}, now, 3)
+	if n != 3 || !last.Equal(now.Add(-3*time.Minute).Truncate(time.Microsecond)) || err != nil {
+		t.Fatalf("PurgeExpiredTokens(limit 3) = %d, %v, %v; want 3, %v, nil", n, last, err, now.Add(-3*time.Minute))
 	}
-	checkExist(t, s, false, toks[:3]...) // oldest expiry first
-	checkExist(t, s, true, toks[3:]...)
-	n, err = s.PurgeExpiredTokens(ctx, now, 3)
-	if n != 2 || err != nil {
-		t.Fatalf("second PurgeExpiredTokens(limit 3) = %d, %v; want 2, nil", n, err)
+	checkExist(t, s, false, toks[:2]...) // oldest expiry first
+	checkExist(t, s, true, toks[4])
+	n, last, err = s.PurgeExpiredTokens(ctx, last, now, 3)
+	if n != 2 || !last.Equal(now.Add(-time.Minute).Truncate(time.Microsecond)) || err != nil {
+		t.Fatalf("second PurgeExpiredTokens(limit 3) = %d, %v, %v; want 2 (the tie and the last), %v, nil", n, last, err, now.Add(-time.Minute))
 	}
+	checkExist(t, s, false, toks...)
 	checkExist(t, s, true, live...)
+
+	early := createExpiring(t, s, "carol", now.Add(-time.Hour))
+	if n, _, err := s.PurgeExpiredTokens(ctx, now.Add(-30*time.Minute), now, 3); n != 0 || err != nil {
+		t.Fatalf("PurgeExpiredTokens from after its expiry = %d, %v; want 0, nil", n, err)
+	}
+	checkExist(t, s, true, early...)
 }
