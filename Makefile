@@ -42,6 +42,7 @@ bench:
 	TAGS='$(TAGS)' BENCHTIME='$(BENCHTIME)' scripts/bench.sh
 	scripts/bench-introspect.sh
 	scripts/bench-scale.sh
+	scripts/bench-purge.sh
 
 fuzz:
 	scripts/fuzz.sh

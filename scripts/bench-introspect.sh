@@ -10,6 +10,7 @@
 # Prints the figures; exits non-zero only when something breaks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 DURATION=${DURATION:-10s}
 WORKERS=${WORKERS:-32}
@@ -61,14 +62,9 @@ psql "$url" -qc "INSERT INTO tokens (id, token_hash, username, created_at, expir
 serve() {
 	"${server_cpu[@]}" "$1" serve --config "$work/gatehouse.yaml" >/dev/null 2>"$work/$2.log" &
 	pids+=($!)
-	local addr=""
-	for _ in $(seq 1 100); do
-		addr=$(grep -o '"msg":"serving","addr":"[^"]*"' "$work/$2.log" | sed 's/.*"addr":"//; s/"//') || true
-		[ -n "$addr" ] && break
-		sleep 0.1
-	done
-	[ -n "$addr" ] || { cat "$work/$2.log" >&2; exit 1; }
-	printf -v "$2" '%s' "http://$addr"
+	local url
+	url=$(serving_url "$work/$2.log") || exit 1
+	printf -v "$2" '%s' "$url"
 }
 serve "$work/gatehouse" gh
 old=""

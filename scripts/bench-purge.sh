@@ -3,15 +3,17 @@
 # and EXPIRED expired ones in PostgreSQL (seeded with COPY), a real
 # `gatehouse serve` is asked about a random live token per request at a
 # fixed RATE (open loop, so the figure is latency at a given load, not
-# queueing), in WINDOW-long windows: WINDOWS of them before its first purge
-# (the purge runs one minute after start), then WINDOWS while the purge
+# queueing), in back-to-back WINDOW-long windows: those before its first
+# purge (which runs one minute after start), then WINDOWS while the purge
 # deletes the backlog in batches. Goal: the p99 during the purge at most
 # 1.10x the p99 before it. Also printed: how fast the backlog drains
 # (PostgreSQL's own count of deleted rows) and what that means for EXPIRED.
 #
 # Env: LIVE (1000000), EXPIRED (10000000), RATE (2000 req/s), WINDOW (10s),
 # WINDOWS (4), WORKERS (64, the open loop's connections), GATEHOUSE_BIN (a
-# build to measure; default: built here).
+# build to measure; default: built here), KEEP_SEED (1: keep the seeded
+# database, 5 GiB at 10^7, for the next run), PG_SHARED_BUFFERS (see
+# bench_postgres in scripts/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +25,13 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	server_cpu=(taskset -c 0) load_cpu=(taskset -c "1-$(($(nproc) - 1))")
 fi
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; bench_postgres_down "$work"; rm -rf "$work"; }
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	wait 2>/dev/null || true
+	[ -z "${url:-}" ] || psql "$base" -qc "DROP DATABASE IF EXISTS gatehouse_purge" >/dev/null 2>&1 || true
+	bench_postgres_down "$work"
+	rm -rf "$work"
+}
 trap cleanup EXIT
 
 bin=${GATEHOUSE_BIN:-$work/gatehouse}
@@ -31,48 +39,55 @@ bin=${GATEHOUSE_BIN:-$work/gatehouse}
 go build -o "$work/gatehouse-load" ./cmd/gatehouse-load
 . scripts/lib.sh
 base=$(bench_postgres "$work")
-db="gatehouse_purge"
-psql "$base" -qc "DROP DATABASE IF EXISTS $db" -qc "CREATE DATABASE $db" >/dev/null
-url=$(echo "$base" | sed -E "s#/[^/?]+(\?|$)#/$db\1#")
+db="gatehouse_purge" seed_db="gatehouse_purge_seed"
+url_of() { echo "$base" | sed -E "s#/[^/?]+(\?|$)#/$1\1#"; }
+url=$(url_of "$db") seed_url=$(url_of "$seed_db")
 echo "svc-password" | "$bin" htpasswd set svc --file "$work/users" --cost 4 >/dev/null
-cat >"$work/gh.yaml" <<YAML
+# config URL prints a configuration for a Gatehouse on the database at URL.
+config() {
+	cat <<YAML
 auth:
   port: 0
   backend_kwargs: {file_path: $work/users}
   service_users: [svc]
 database:
-  url: "$url"
+  url: "$1"
 throttle:
   scan_failures: 0
 YAML
-"$bin" migrate --config "$work/gh.yaml" >/dev/null
+}
+config "$url" >"$work/gh.yaml"
 
-# copy_tokens FROM_SQL loads the rows FROM_SQL selects with COPY.
+# The tokens are seeded once into $seed_db and each run purges a copy of
+# it (a file copy takes seconds; seeding 10^7 rows takes minutes).
+# KEEP_SEED=1 keeps $seed_db for the next run; it is used again only when
+# it holds the same LIVE and EXPIRED.
 copy_tokens() {
-	psql "$url" -qAtc "COPY ($1) TO STDOUT" |
-		psql "$url" -qc "COPY tokens (id, token_hash, username, created_at, expires_at) FROM STDIN"
+	psql "$seed_url" -qAtc "COPY ($1) TO STDOUT" |
+		psql "$seed_url" -qc "COPY tokens (id, token_hash, username, created_at, expires_at) FROM STDIN"
 }
 t0=$(date +%s)
-echo "seeding $LIVE live and $EXPIRED expired tokens with COPY" >&2
-copy_tokens "SELECT lpad(to_hex(g), 24, '0'), encode(sha256(('seed' || g)::bytea), 'hex'), 'user' || (g % 1000),
-  now(), now() + interval '1 day' FROM generate_series(1, $LIVE) g"
-copy_tokens "SELECT 'e' || lpad(to_hex(g), 23, '0'), encode(sha256(('expired' || g)::bytea), 'hex'), 'user' || (g % 1000),
-  now() - interval '2 days', now() - interval '1 day' + g * interval '1 ms' FROM generate_series(1, $EXPIRED) g"
-psql "$url" -qc "VACUUM ANALYZE tokens" >/dev/null
+if [ "$(psql "$base" -qAtc "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$seed_db'")" != "$LIVE $EXPIRED" ]; then
+	echo "seeding $LIVE live and $EXPIRED expired tokens with COPY" >&2
+	psql "$base" -qc "DROP DATABASE IF EXISTS $seed_db" -qc "CREATE DATABASE $seed_db" >/dev/null
+	config "$seed_url" >"$work/seed.yaml"
+	"$bin" migrate --config "$work/seed.yaml" >/dev/null
+	copy_tokens "SELECT lpad(to_hex(g), 24, '0'), encode(sha256(('seed' || g)::bytea), 'hex'), 'user' || (g % 1000),
+	  now(), now() + interval '1 day' FROM generate_series(1, $LIVE) g"
+	copy_tokens "SELECT 'e' || lpad(to_hex(g), 23, '0'), encode(sha256(('expired' || g)::bytea), 'hex'), 'user' || (g % 1000),
+	  now() - interval '2 days', now() - interval '1 day' + g * interval '1 ms' FROM generate_series(1, $EXPIRED) g"
+	psql "$seed_url" -qc "VACUUM ANALYZE tokens" >/dev/null
+	psql "$base" -qc "COMMENT ON DATABASE $seed_db IS '$LIVE $EXPIRED'" >/dev/null
+fi
 seeded=$(($(date +%s) - t0))
+psql "$base" -qc "DROP DATABASE IF EXISTS $db" -qc "CREATE DATABASE $db TEMPLATE $seed_db STRATEGY FILE_COPY" >/dev/null
+[ "${KEEP_SEED:-}" = 1 ] || psql "$base" -qc "DROP DATABASE $seed_db" >/dev/null
 table_mib=$(psql "$url" -qAtc "SELECT pg_total_relation_size('tokens') / 1048576")
 
 "${server_cpu[@]}" "$bin" serve --config "$work/gh.yaml" 2>"$work/gh.log" &
 pid=$!
 started=$(date +%s)
-addr=""
-for _ in $(seq 1 100); do
-	addr=$(grep -o '"msg":"serving","addr":"[^"]*"' "$work/gh.log" | sed 's/.*"addr":"//; s/"//') || true
-	[ -n "$addr" ] && break
-	sleep 0.1
-done
-[ -n "$addr" ] || { cat "$work/gh.log" >&2; exit 1; }
-gh="http://$addr"
+gh=$(serving_url "$work/gh.log")
 svc=$(curl -sf -u svc:svc-password -X POST "$gh/auth/v1/tokens" | sed 's/.*"token":"\([0-9a-f]*\)".*/\1/')
 
 drive() {
@@ -83,32 +98,35 @@ drive() {
 deleted() { psql "$url" -qAtc "SELECT n_tup_del FROM pg_stat_user_tables WHERE relname = 'tokens'"; }
 
 drive -duration 2s >/dev/null
+# Back-to-back windows at RATE, with no idle gap (a window after a pause
+# ran slow with no purge at all): each is "before" when nothing was deleted
+# by its end, "during" when the purge had begun by its start; the first is
+# a warm-up and the one the purge began in is left out.
 : >"$work/windows.jsonl"
-for w in $(seq 1 "$WINDOWS"); do
-	echo "{\"phase\": \"before\", \"window\": $w, \"load\": $(drive -rate "$RATE" -duration "$WINDOW")}" >>"$work/windows.jsonl"
-done
-if [ "$(deleted)" != 0 ]; then
-	echo "bench-purge: the purge began before the 'before' windows ended; use fewer or shorter windows" >&2
-	exit 1
-fi
-# The first purge starts one minute after serve; wait for its first batches.
-while [ "$(deleted)" = 0 ]; do
-	[ $(($(date +%s) - started)) -lt 120 ] || { echo "bench-purge: no purge within 2 minutes" >&2; exit 1; }
-	sleep 0.5
-done
-
-for w in $(seq 1 "$WINDOWS"); do
+before=0 during=0 w=0
+while [ "$during" -lt "$WINDOWS" ]; do
+	w=$((w + 1))
+	[ $(($(date +%s) - started)) -lt 180 ] || { echo "bench-purge: no purge within 3 minutes" >&2; exit 1; }
 	d0=$(deleted) s0=$(date +%s.%N)
 	load=$(drive -rate "$RATE" -duration "$WINDOW")
 	d1=$(deleted) s1=$(date +%s.%N)
-	echo "{\"phase\": \"during\", \"window\": $w, \"load\": $load, \"deleted\": $((d1 - d0)), \"seconds\": $(awk "BEGIN {print $s1 - $s0}")}" >>"$work/windows.jsonl"
+	phase="purge began"
+	if [ "$w" = 1 ]; then
+		phase="warm-up"
+	elif [ "$d1" = 0 ]; then
+		phase=before before=$((before + 1))
+	elif [ "$d0" != 0 ]; then
+		phase=during during=$((during + 1))
+	fi
+	echo "{\"phase\": \"$phase\", \"window\": $w, \"load\": $load, \"deleted\": $((d1 - d0)), \"seconds\": $(awk "BEGIN {print $s1 - $s0}")}" >>"$work/windows.jsonl"
 done
+[ "$before" -ge 2 ] || { echo "bench-purge: $before windows before the purge; use shorter windows" >&2; exit 1; }
 if grep -q '"msg":"purged expired tokens"' "$work/gh.log"; then
 	echo "bench-purge: the purge ended before the last 'during' window; seed more EXPIRED" >&2
 	exit 1
 fi
 
-echo "# expired-token purge: $LIVE live + $EXPIRED expired tokens (${table_mib} MiB with indexes, seeded in ${seeded} s), uniform random live token per introspection at $RATE req/s, $WINDOW windows"
+echo "# expired-token purge: $LIVE live + $EXPIRED expired tokens (${table_mib} MiB with indexes; seeding took ${seeded} s), uniform random live token per introspection at $RATE req/s, $WINDOW windows"
 python3 - "$work/windows.jsonl" "$EXPIRED" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
@@ -117,7 +135,7 @@ print("\n| phase | window | req/s | p50 ms | p99 ms | max ms | errors | rows del
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for r in rows:
     l = r["load"]
-    rate = f'{r["deleted"] / r["seconds"]:,.0f}' if "deleted" in r else "—"
+    rate = f'{r["deleted"] / r["seconds"]:,.0f}' if r["phase"] != "before" else "—"
     print(f'| {r["phase"]} | {r["window"]} | {l["rps"]:,.0f} | {l["p50_ms"]:.2f} | {l["p99_ms"]:.2f} | {l["max_ms"]:.1f} | {l["errors"]} | {rate} |')
 med = lambda phase, k: statistics.median(r["load"][k] for r in rows if r["phase"] == phase)
 before, during = med("before", "p99_ms"), med("during", "p99_ms")

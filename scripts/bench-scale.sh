@@ -76,15 +76,10 @@ seed() {
 # and NAME_pid to its process id.
 start() {
 	"${server_cpu[@]}" "$work/gatehouse" serve --config "$work/$2.yaml" 2>"$work/$1.log" &
-	local pid=$! addr=""
+	local pid=$! url
 	pids+=("$pid")
-	for _ in $(seq 1 100); do
-		addr=$(grep -o '"msg":"serving","addr":"[^"]*"' "$work/$1.log" | sed 's/.*"addr":"//; s/"//') || true
-		[ -n "$addr" ] && break
-		sleep 0.1
-	done
-	[ -n "$addr" ] || { cat "$work/$1.log" >&2; exit 1; }
-	printf -v "$1" '%s' "http://$addr"
+	url=$(serving_url "$work/$1.log") || exit 1
+	printf -v "$1" '%s' "$url"
 	printf -v "$1_pid" '%s' "$pid"
 }
 

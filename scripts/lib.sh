@@ -74,3 +74,17 @@ bench_postgres() {
 bench_postgres_down() {
 	[ -z "${PG_SHARED_BUFFERS:-}" ] || scripts/pg-private.sh down "$1/pg" >/dev/null 2>&1 || true
 }
+
+# serving_url LOG waits (10 s at most) for the "serving" line a starting
+# gatehouse writes to LOG and prints its URL; without one it prints LOG to
+# stderr and fails.
+serving_url() {
+	local addr=""
+	for _ in $(seq 1 100); do
+		addr=$(grep -o '"msg":"serving","addr":"[^"]*"' "$1" | sed 's/.*"addr":"//; s/"//') || true
+		[ -n "$addr" ] && break
+		sleep 0.1
+	done
+	[ -n "$addr" ] || { cat "$1" >&2; return 1; }
+	echo "http://$addr"
+}
