@@ -178,10 +178,7 @@ check() {
 	return 1
 }
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-		echo $((20000 + RANDOM % 20000))
-}
+. "$ROOT/scripts/port-lib.sh"
 
 mode=check
 case "${1:-}" in

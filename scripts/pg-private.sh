@@ -47,17 +47,8 @@ as_pg() {
 	fi
 }
 
-# port_free reports whether nothing answers on 127.0.0.1:$1.
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+. "$(cd "$(dirname "$0")" && pwd)/port-lib.sh"
 
-pick_port() {
-	local p
-	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
-		if port_free "$p"; then echo "$p"; return 0; fi
-	done
-	die "no free loopback port found"
-}
 
 cmd=${1:-}
 dir=${2:-}
@@ -86,7 +77,7 @@ up)
 	echo "$bin" >"$dir/bindir"
 	started=
 	for _ in 1 2 3 4 5; do
-		port=$(pick_port)
+		port=$(free_port)
 		cat >>"$dir/data/postgresql.conf" <<CONF
 # pg-private.sh
 listen_addresses = '127.0.0.1'
