@@ -10,7 +10,7 @@
 # (PostgreSQL's own count of deleted rows) and what that means for EXPIRED.
 #
 # Env: LIVE (1000000), EXPIRED (10000000), RATE (2000 req/s), WINDOW (10s),
-# WINDOWS (4), WORKERS (64, the open loop's connections), GATEHOUSE_BIN (a
+# WINDOWS (6), WORKERS (64, the open loop's connections), GATEHOUSE_BIN (a
 # build to measure; default: built here), KEEP_SEED (1: keep the seeded
 # database, 5 GiB at 10^7, for the next run), PG_SHARED_BUFFERS (see
 # bench_postgres in scripts/lib.sh).
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LIVE=${LIVE:-1000000} EXPIRED=${EXPIRED:-10000000} RATE=${RATE:-2000}
-WINDOW=${WINDOW:-10s} WINDOWS=${WINDOWS:-4} WORKERS=${WORKERS:-64}
+WINDOW=${WINDOW:-10s} WINDOWS=${WINDOWS:-6} WORKERS=${WORKERS:-64}
 work=$(mktemp -d)
 server_cpu=() load_cpu=()
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
