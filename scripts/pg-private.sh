@@ -10,9 +10,9 @@
 #   scripts/pg-private.sh start DIR   start it again on the same port, and wait
 #   scripts/pg-private.sh down DIR    stop it (immediate) and remove DIR
 #
-# PGPRIVATE_CONF: extra postgresql.conf lines for `up` (the benchmarks' tuned
-# server: shared_buffers = 6GB). Uses the distribution's binaries (/usr/lib/postgresql/<newest>/bin), and
-# installs the postgresql package when there are none. initdb and the server
+# PGPRIVATE_CONF: extra postgresql.conf lines for `up` (the benchmarks'
+# PG_SHARED_BUFFERS). Uses the distribution's binaries
+# (/usr/lib/postgresql/<newest>/bin), and installs the postgresql package when there are none. initdb and the server
 # refuse to run as root, so as root they run as the postgres OS user and DIR
 # is chowned to it.
 set -euo pipefail
