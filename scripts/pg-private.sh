@@ -12,9 +12,9 @@
 #
 # PGPRIVATE_CONF: extra postgresql.conf lines for `up` (the benchmarks'
 # PG_SHARED_BUFFERS). Uses the distribution's binaries
-# (/usr/lib/postgresql/<newest>/bin), and installs the postgresql package when there are none. initdb and the server
-# refuse to run as root, so as root they run as the postgres OS user and DIR
-# is chowned to it.
+# (/usr/lib/postgresql/<newest>/bin), and installs the postgresql package
+# when there are none. initdb and the server refuse to run as root, so as
+# root they run as the postgres OS user and DIR is chowned to it.
 set -euo pipefail
 
 say() { echo "pg-private: $*" >&2; }
