@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/pkg/testproc"
 )
 
@@ -58,15 +59,6 @@ type Client struct {
 	ID, Secret string
 }
 
-// unavailable skips the test, or fails it under GATEHOUSE_REQUIRE_INTEGRATION=1.
-func unavailable(tb testing.TB, format string, args ...any) {
-	tb.Helper()
-	if os.Getenv("GATEHOUSE_REQUIRE_INTEGRATION") == "1" {
-		tb.Fatalf("hydratest: "+format, args...)
-	}
-	tb.Skipf("hydratest: "+format, args...)
-}
-
 // freePort is a loopback port nothing listens on now.
 func freePort(tb testing.TB) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -83,7 +75,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	tb.Helper()
 	bin := os.Getenv("GATEHOUSE_TEST_HYDRA")
 	if bin == "" {
-		unavailable(tb, "GATEHOUSE_TEST_HYDRA is not set (run scripts/hydra-up.sh)")
+		integration.Unavailable(tb, "hydratest: GATEHOUSE_TEST_HYDRA is not set (run scripts/hydra-up.sh)")
 	}
 	s := &Server{tb: tb, user: "alice", groups: []string{"ops"}, log: &bytes.Buffer{}}
 	s.app = httptest.NewServer(http.HandlerFunc(s.serveApp))
@@ -99,7 +91,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	migrate := exec.Command(bin, "migrate", "sql", "up", "-e", "--yes")
 	migrate.Env = append(os.Environ(), dsn)
 	if out, err := migrate.CombinedOutput(); err != nil {
-		unavailable(tb, "%s migrate sql up: %v\n%s", bin, err, out)
+		integration.Unavailable(tb, "hydratest: %s migrate sql up: %v\n%s", bin, err, out)
 	}
 	s.cmd = exec.Command(bin, "serve", "all", "--dev")
 	s.cmd.Env = append(os.Environ(),
@@ -113,7 +105,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
-		unavailable(tb, "start %s: %v", bin, err)
+		integration.Unavailable(tb, "hydratest: start %s: %v", bin, err)
 	}
 	tb.Cleanup(func() {
 		_ = s.cmd.Process.Signal(syscall.SIGCONT) // in case a test froze it

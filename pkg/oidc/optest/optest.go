@@ -32,6 +32,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/pkg/testproc"
 )
 
@@ -53,22 +54,13 @@ type User struct {
 	Name, Password string
 }
 
-// unavailable skips the test, or fails it under GATEHOUSE_REQUIRE_INTEGRATION=1.
-func unavailable(tb testing.TB, format string, args ...any) {
-	tb.Helper()
-	if os.Getenv("GATEHOUSE_REQUIRE_INTEGRATION") == "1" {
-		tb.Fatalf("optest: "+format, args...)
-	}
-	tb.Skipf("optest: "+format, args...)
-}
-
 // Start runs a new provider with these users and stops it when the test
 // ends.
 func Start(tb testing.TB, users ...User) *Server {
 	tb.Helper()
 	bin := os.Getenv("GATEHOUSE_TEST_OIDC_OP")
 	if bin == "" {
-		unavailable(tb, "GATEHOUSE_TEST_OIDC_OP is not set (run scripts/oidc-op-up.sh)")
+		integration.Unavailable(tb, "optest: GATEHOUSE_TEST_OIDC_OP is not set (run scripts/oidc-op-up.sh)")
 	}
 	store := map[string]map[string]any{}
 	for _, u := range users {
@@ -92,7 +84,7 @@ func Start(tb testing.TB, users ...User) *Server {
 	s.cmd = exec.Command(bin, "-addr", addr, "-users", usersFile, "-client", s.ClientID, "-secret", s.ClientSecret)
 	s.cmd.Stdout, s.cmd.Stderr = s, s
 	if err := s.cmd.Start(); err != nil {
-		unavailable(tb, "start %s: %v", bin, err)
+		integration.Unavailable(tb, "optest: start %s: %v", bin, err)
 	}
 	tb.Cleanup(func() {
 		_ = s.cmd.Process.Signal(syscall.SIGCONT) // in case a test froze it

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/pkg/testproc"
 )
 
@@ -60,26 +61,18 @@ type KDC struct {
 	exited chan struct{}
 }
 
-func unavailable(tb testing.TB, format string, args ...any) {
-	tb.Helper()
-	if os.Getenv("GATEHOUSE_REQUIRE_INTEGRATION") == "1" {
-		tb.Fatalf("kdctest: "+format, args...)
-	}
-	tb.Skipf("kdctest: "+format, args...)
-}
-
 // Start makes a realm and runs its KDC until the test ends.
 func Start(tb testing.TB) *KDC {
 	tb.Helper()
 	script := os.Getenv("GATEHOUSE_TEST_KDC_UP")
 	if script == "" {
-		unavailable(tb, "GATEHOUSE_TEST_KDC_UP is not set (run scripts/kdc-up.sh)")
+		integration.Unavailable(tb, "kdctest: GATEHOUSE_TEST_KDC_UP is not set (run scripts/kdc-up.sh)")
 	}
 	dir := filepath.Join(tb.TempDir(), "realm")
 	port := freePort(tb)
 	out, err := exec.Command(script, "--realm-dir", dir, "--port", strconv.Itoa(port)).Output()
 	if err != nil {
-		unavailable(tb, "%s --realm-dir: %v", script, describe(err))
+		integration.Unavailable(tb, "kdctest: %s --realm-dir: %v", script, describe(err))
 	}
 	set := parseSettings(out)
 	k := &KDC{
@@ -88,11 +81,11 @@ func Start(tb testing.TB) *KDC {
 		krb5kdc: set["GATEHOUSE_TEST_KDC_KRB5KDC"], profile: set["GATEHOUSE_TEST_KDC_PROFILE"],
 	}
 	if k.Addr == "" || k.Config == "" || k.Keytab == "" || k.krb5kdc == "" {
-		unavailable(tb, "%s printed no settings:\n%s", script, out)
+		integration.Unavailable(tb, "kdctest: %s printed no settings:\n%s", script, out)
 	}
 	tb.Cleanup(k.Stop)
 	if err := k.start(); err != nil {
-		unavailable(tb, "%v", err)
+		integration.Unavailable(tb, "kdctest: %v", err)
 	}
 	return k
 }

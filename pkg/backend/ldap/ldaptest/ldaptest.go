@@ -41,6 +41,7 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/pkg/testproc"
 )
 
@@ -147,22 +148,13 @@ func readSettings() (settings, error) {
 	return s, nil
 }
 
-// unavailable skips the test, or fails it under GATEHOUSE_REQUIRE_INTEGRATION=1.
-func unavailable(tb testing.TB, format string, args ...any) {
-	tb.Helper()
-	if os.Getenv("GATEHOUSE_REQUIRE_INTEGRATION") == "1" {
-		tb.Fatalf("ldaptest: "+format, args...)
-	}
-	tb.Skipf("ldaptest: "+format, args...)
-}
-
 // Start runs a new slapd loaded with the test directory and stops it when
 // the test ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
 	st, err := readSettings()
 	if err != nil {
-		unavailable(tb, "%v", err)
+		integration.Unavailable(tb, "ldaptest: %v", err)
 	}
 	dir := tb.TempDir()
 	s := &Server{
@@ -174,7 +166,7 @@ func Start(tb testing.TB) *Server {
 		slapd:       st.slapd,
 	}
 	if err := s.configure(st); err != nil {
-		unavailable(tb, "%v", err)
+		integration.Unavailable(tb, "ldaptest: %v", err)
 	}
 	tb.Cleanup(s.Stop)
 	// Another process may take a free port before slapd binds it: try
@@ -191,7 +183,7 @@ func Start(tb testing.TB) *Server {
 			return s
 		}
 		if attempt == 3 {
-			unavailable(tb, "%v", err)
+			integration.Unavailable(tb, "ldaptest: %v", err)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/pkg/testproc"
 )
 
@@ -29,7 +30,7 @@ func TestStopEndsSlapd(t *testing.T) {
 func TestCertificatesArePrivateToTheRun(t *testing.T) {
 	st, err := readSettings()
 	if err != nil {
-		unavailable(t, "%v", err)
+		integration.Unavailable(t, "ldaptest: %v", err)
 	}
 	shared := filepath.Join(os.TempDir(), "gatehouse-ldap", "certs")
 	if filepath.Clean(st.certs) == shared {

@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/pkg/internal/integration"
 	"github.com/jackc/pgx/v5"
 )
 
 // Environment variables read by BaseURL.
 const (
 	EnvURL     = "GATEHOUSE_TEST_POSTGRES_URL"
-	EnvRequire = "GATEHOUSE_REQUIRE_INTEGRATION"
+	EnvRequire = integration.EnvRequire
 )
 
 // SchemaPrefix starts the name of every schema URL creates.
