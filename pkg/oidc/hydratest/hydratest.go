@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/internal/integration"
+	"github.com/gatehouse-auth/gatehouse/pkg/internal/testlog"
 	"github.com/gatehouse-auth/gatehouse/pkg/testproc"
 )
 
@@ -47,7 +48,7 @@ type Server struct {
 	tb  testing.TB
 	cmd *exec.Cmd
 	app *httptest.Server
-	log *bytes.Buffer
+	log testlog.Buffer // what hydra printed
 
 	mu     sync.Mutex
 	user   string
@@ -77,7 +78,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	if bin == "" {
 		integration.Unavailable(tb, "hydratest: GATEHOUSE_TEST_HYDRA is not set (run scripts/hydra-up.sh)")
 	}
-	s := &Server{tb: tb, user: "alice", groups: []string{"ops"}, log: &bytes.Buffer{}}
+	s := &Server{tb: tb, user: "alice", groups: []string{"ops"}}
 	s.app = httptest.NewServer(http.HandlerFunc(s.serveApp))
 	tb.Cleanup(s.app.Close)
 	pub, adm := freePort(tb), freePort(tb)
@@ -103,7 +104,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	if opts.CodeTTL > 0 {
 		s.cmd.Env = append(s.cmd.Env, "TTL_AUTH_CODE="+opts.CodeTTL.String())
 	}
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	s.cmd.Stdout, s.cmd.Stderr = &s.log, &s.log
 	if err := s.cmd.Start(); err != nil {
 		integration.Unavailable(tb, "hydratest: start %s: %v", bin, err)
 	}
@@ -135,7 +136,7 @@ func (s *Server) waitReady() {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	s.tb.Fatalf("hydratest: hydra did not become ready; its log:\n%s", s.log)
+	s.tb.Fatalf("hydratest: hydra did not become ready; its log:\n%s", s.log.String())
 }
 
 // SetUser chooses who the login app signs in next, and the groups in

@@ -15,7 +15,6 @@
 package optest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,12 +26,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/pkg/internal/integration"
+	"github.com/gatehouse-auth/gatehouse/pkg/internal/testlog"
 	"github.com/gatehouse-auth/gatehouse/pkg/testproc"
 )
 
@@ -45,8 +44,7 @@ type Server struct {
 
 	tb  testing.TB
 	cmd *exec.Cmd
-	mu  sync.Mutex
-	log bytes.Buffer
+	log testlog.Buffer // what the provider printed
 }
 
 // User is a user the provider knows.
@@ -82,7 +80,7 @@ func Start(tb testing.TB, users ...User) *Server {
 	s := &Server{tb: tb, Issuer: "http://" + addr + "/", ClientID: "gatehouse-device",
 		ClientSecret: fmt.Sprintf("device-secret-%d", time.Now().UnixNano())}
 	s.cmd = exec.Command(bin, "-addr", addr, "-users", usersFile, "-client", s.ClientID, "-secret", s.ClientSecret)
-	s.cmd.Stdout, s.cmd.Stderr = s, s
+	s.cmd.Stdout, s.cmd.Stderr = &s.log, &s.log
 	if err := s.cmd.Start(); err != nil {
 		integration.Unavailable(tb, "optest: start %s: %v", bin, err)
 	}
@@ -117,19 +115,8 @@ func Start(tb testing.TB, users ...User) *Server {
 	return nil
 }
 
-// Write collects the provider's output (io.Writer, for the process).
-func (s *Server) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.log.Write(p)
-}
-
 // Log is what the provider printed.
-func (s *Server) Log() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.log.String()
-}
+func (s *Server) Log() string { return s.log.String() }
 
 // Freeze stops the provider's process (SIGSTOP): it accepts connections
 // but answers nothing, like a hung server. It returns once the process is
