@@ -114,18 +114,27 @@ func TestCLILoginSSO(t *testing.T) {
 	if out := u.ok("", "whoami"); !strings.Contains(out, "dana") || !strings.Contains(out, "st2-users") {
 		t.Fatalf("whoami after login --sso: %q", out)
 	}
-	tok := u.cached("dana").Token
-	if code, body := whoami(t, p.URL, "X-Auth-Token", tok); code != 200 || body != "dana" {
-		t.Fatalf("the cached token at /me: %d %s", code, body)
-	}
-	if strings.Contains(p.Stderr(), tok) {
-		t.Fatal("the token reached the server's log")
-	}
+	tok := cachedTokenWorks(t, u, p, "dana")
 	runST2ClientJSToken(t, p.URL, "dana", tok)
 }
 
 // runST2ClientJSToken runs scripts/st2client/check-token.js: st2client.js,
 // unchanged, uses a token it did not log in for.
+// cachedTokenWorks returns the token the CLI cached for user after a
+// single sign-on, having checked that /me answers it as user and that it
+// never reached the server's log.
+func cachedTokenWorks(t *testing.T, u *cliUser, p *process, user string) string {
+	t.Helper()
+	tok := u.cached(user).Token
+	if code, body := whoami(t, p.URL, "X-Auth-Token", tok); code != 200 || body != user {
+		t.Fatalf("the cached token at /me: %d %s", code, body)
+	}
+	if strings.Contains(p.Stderr(), tok) {
+		t.Fatal("the token reached the server's log")
+	}
+	return tok
+}
+
 func runST2ClientJSToken(t *testing.T, url, user, tok string) {
 	t.Helper()
 	runST2ClientScript(t, "check-token.js", "GATEHOUSE_URL="+url, "ST2_USER="+user, "ST2_TOKEN="+tok)
@@ -207,13 +216,7 @@ func TestCLILoginSSODevice(t *testing.T) {
 	if strings.Contains(stderr.String(), "/callback") {
 		t.Fatalf("the device login used a loopback redirect:\n%s", stderr)
 	}
-	tok := u.cached("alice").Token
-	if code, body := whoami(t, p.URL, "X-Auth-Token", tok); code != 200 || body != "alice" {
-		t.Fatalf("the cached token at /me: %d %s", code, body)
-	}
-	if strings.Contains(p.Stderr(), tok) {
-		t.Fatal("the token reached the server's log")
-	}
+	tok := cachedTokenWorks(t, u, p, "alice")
 
 	cmd, stdout, stderr, uri, code = startDeviceLogin(t, u)
 	op.Approve(t, uri, code, alice, false)
